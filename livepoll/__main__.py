@@ -1,0 +1,3 @@
+from livepoll.cli import main
+
+main()

@@ -1,0 +1,88 @@
+"""Settings from LIVEPOLL_* environment variables, validated at start.
+
+A bad value stops the server with a message that names the variable (pydantic-settings does the parsing).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "livepoll"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVEPOLL_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    public_url: str | None = None
+    admin_token: str | None = None
+    secret: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "lp"
+    # A ballot that Redis has not stored within this many seconds fails with a retryable error.
+    redis_timeout: float = Field(default=1.0, gt=0, le=30)
+    retention_days: float = Field(default=30, gt=0)
+    # Extra origins (besides the server's own) whose pages may open WebSockets, comma-separated.
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # WebSocket limits, passed to uvicorn. Ballots are < 1 KiB; 64 KiB leaves room for later question kinds.
+    ws_max_size: int = Field(default=64 * 1024, ge=1024)
+    ws_ping_interval: float = Field(default=20.0, gt=0)
+    ws_ping_timeout: float = Field(default=20.0, gt=0)
+    # Per-message deflate costs ~35 KiB per idle socket and prevents sending one encoded frame to all.
+    ws_per_message_deflate: bool = False
+
+    # Coalescing: at most this many snapshots per second to a presenter screen, and to phones.
+    presenter_rate: float = Field(default=10.0, gt=0, le=60)
+    phone_rate: float = Field(default=2.0, gt=0, le=10)
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def retention_seconds(self) -> float:
+        return self.retention_days * 86400.0
+
+
+class ConfigError(Exception):
+    pass
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"LIVEPOLL_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"Invalid configuration: {problems}") from None

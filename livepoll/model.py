@@ -1,0 +1,342 @@
+"""Sessions, questions, ballots and tallies: the rules of a poll, with no I/O.
+
+Backends store what these classes describe and the web layer validates input with them; nothing here
+imports a backend or the web, so the rules are tested without sockets or servers.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+JOIN_CODE_DIGITS = 8
+MIN_OPTIONS = 2
+MAX_OPTIONS = 30
+MAX_QUESTIONS = 100
+MAX_TITLE_CHARS = 200
+MAX_QUESTION_CHARS = 500
+MAX_OPTION_CHARS = 200
+
+
+class QuestionKind(enum.StrEnum):
+    """What a question asks for. Only `choice` exists today; word cloud, open text, scale, ranking, quiz and
+    Q&A will add members here, each with its own ballot check and tally."""
+
+    CHOICE = "choice"
+
+
+class BallotOutcome(enum.StrEnum):
+    """What storing a ballot did. `accepted` and `unchanged` are both acknowledged to the participant."""
+
+    ACCEPTED = "accepted"
+    UNCHANGED = "unchanged"
+    VOTING_CLOSED = "voting_closed"
+    NOT_CURRENT = "not_current"
+    CHANGE_NOT_ALLOWED = "change_not_allowed"
+    NO_SESSION = "no_session"
+
+    @property
+    def acknowledged(self) -> bool:
+        return self in (BallotOutcome.ACCEPTED, BallotOutcome.UNCHANGED)
+
+
+class PollError(Exception):
+    """A request the rules refuse: carries the API error code, a human message and the HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+REFUSALS: Mapping[BallotOutcome, PollError] = {
+    BallotOutcome.VOTING_CLOSED: PollError("voting_closed", "Voting on this question is closed.", 409),
+    BallotOutcome.NOT_CURRENT: PollError("not_current", "This question is not the current one.", 409),
+    BallotOutcome.CHANGE_NOT_ALLOWED: PollError(
+        "change_not_allowed", "Your vote is already counted and this question does not allow changes.", 409
+    ),
+    BallotOutcome.NO_SESSION: PollError("not_found", "No session with this code.", 404),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    kind: QuestionKind
+    text: str
+    options: tuple[Option, ...]
+    max_choices: int = 1
+    allow_change: bool = True
+
+    def option(self, option_id: str) -> Option | None:
+        for option in self.options:
+            if option.id == option_id:
+                return option
+        return None
+
+    def canonical_choices(self, choices: Sequence[str]) -> tuple[str, ...]:
+        """Check a ballot's choices against this question; return them in the question's option order, so
+        that the same set of choices is always stored (and compared) as the same value."""
+        if not choices:
+            raise PollError("invalid_ballot", "Choose at least one option.", 422)
+        known = {option.id for option in self.options}
+        unknown = [c for c in choices if c not in known]
+        if unknown:
+            raise PollError("unknown_option", f"Unknown option {unknown[0]!r} for this question.", 422)
+        if len(set(choices)) != len(choices):
+            raise PollError("duplicate_option", "The same option was chosen twice.", 422)
+        if len(choices) > self.max_choices:
+            raise PollError(
+                "too_many_choices", f"Choose at most {self.max_choices} option(s); got {len(choices)}.", 422
+            )
+        chosen = set(choices)
+        return tuple(option.id for option in self.options if option.id in chosen)
+
+    def to_public(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "text": self.text,
+            "max_choices": self.max_choices,
+            "allow_change": self.allow_change,
+            "options": [{"id": o.id, "label": o.label} for o in self.options],
+        }
+
+    def to_record(self) -> dict[str, object]:
+        return self.to_public()
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> Question:
+        options = record["options"]
+        assert isinstance(options, list)
+        return cls(
+            id=str(record["id"]),
+            kind=QuestionKind(str(record["kind"])),
+            text=str(record["text"]),
+            options=tuple(Option(str(o["id"]), str(o["label"])) for o in options),
+            max_choices=int(str(record["max_choices"])),
+            allow_change=bool(record.get("allow_change", True)),
+        )
+
+
+def make_question(
+    index: int, text: str, labels: Sequence[str], max_choices: int | None, allow_change: bool | None
+) -> Question:
+    """Build question number `index` (1-based) of a new session, with ids `q<index>` and `o<n>`."""
+    text = text.strip()
+    cleaned = [label.strip() for label in labels]
+    if not text:
+        raise PollError("invalid_question", f"Question {index} has no text.", 422)
+    if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
+        raise PollError(
+            "invalid_question",
+            f"Question {index} needs {MIN_OPTIONS}-{MAX_OPTIONS} options; got {len(cleaned)}.",
+            422,
+        )
+    if any(not label for label in cleaned):
+        raise PollError("invalid_question", f"Question {index} has an empty option.", 422)
+    if len(set(cleaned)) != len(cleaned):
+        raise PollError("invalid_question", f"Question {index} has the same option twice.", 422)
+    limit = 1 if max_choices is None else max_choices
+    if not 1 <= limit <= len(cleaned):
+        raise PollError(
+            "invalid_question", f"Question {index}: max_choices must be between 1 and {len(cleaned)}.", 422
+        )
+    return Question(
+        id=f"q{index}",
+        kind=QuestionKind.CHOICE,
+        text=text,
+        options=tuple(Option(f"o{n}", label) for n, label in enumerate(cleaned, start=1)),
+        max_choices=limit,
+        allow_change=True if allow_change is None else allow_change,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """What the host controls: the current question, whether it takes votes, whether results are shown."""
+
+    current: str | None
+    voting_open: bool = True
+    results_visible: bool = True
+    results_on_phones: bool = False
+
+
+class ControlAction(enum.StrEnum):
+    GOTO = "goto"
+    OPEN = "open"
+    CLOSE = "close"
+    SHOW_RESULTS = "show_results"
+    HIDE_RESULTS = "hide_results"
+    SHOW_ON_PHONES = "show_on_phones"
+    HIDE_ON_PHONES = "hide_on_phones"
+    RESET = "reset"
+
+
+def apply_control(
+    state: LiveState, questions: Sequence[Question], action: ControlAction, question_id: str | None
+) -> LiveState:
+    """The new live state after a host action. `reset` leaves the state as it is (the backend clears the
+    question's ballots); `goto` opens voting on the new question, as a host expects when moving on."""
+    known = {q.id for q in questions}
+    if action in (ControlAction.GOTO, ControlAction.RESET):
+        if question_id is None:
+            raise PollError("invalid_control", f"Action {action.value!r} needs a question id.", 422)
+        if question_id not in known:
+            raise PollError("unknown_question", f"No question {question_id!r} in this session.", 404)
+    if action is ControlAction.GOTO:
+        return replace(state, current=question_id, voting_open=True)
+    if action is ControlAction.OPEN:
+        return replace(state, voting_open=True)
+    if action is ControlAction.CLOSE:
+        return replace(state, voting_open=False)
+    if action is ControlAction.SHOW_RESULTS:
+        return replace(state, results_visible=True)
+    if action is ControlAction.HIDE_RESULTS:
+        return replace(state, results_visible=False)
+    if action is ControlAction.SHOW_ON_PHONES:
+        return replace(state, results_on_phones=True)
+    if action is ControlAction.HIDE_ON_PHONES:
+        return replace(state, results_on_phones=False)
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    code: str
+    title: str
+    host_key_hash: str
+    questions: tuple[Question, ...]
+    state: LiveState
+    created_at: float
+    epoch: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    def question(self, question_id: str | None) -> Question | None:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        return None
+
+    @property
+    def current_question(self) -> Question | None:
+        return self.question(self.state.current)
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """One participant's answer to one question. `voter` is the session-scoped pseudonym of the
+    participant, never the cookie value."""
+
+    question_id: str
+    voter: str
+    choices: tuple[str, ...]
+    cast_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    question_id: str
+    votes: Mapping[str, int]
+    voters: int
+
+    @classmethod
+    def empty(cls, question: Question) -> Tally:
+        return cls(question.id, {o.id: 0 for o in question.options}, 0)
+
+    def percent(self, option_id: str) -> float:
+        if self.voters == 0:
+            return 0.0
+        return self.votes.get(option_id, 0) * 100.0 / self.voters
+
+
+def count_ballots(question: Question, ballots: Iterable[tuple[str, ...]]) -> Tally:
+    """The tally of `question` from the choices of its counted ballots (one per voter)."""
+    votes = {o.id: 0 for o in question.options}
+    voters = 0
+    for choices in ballots:
+        voters += 1
+        for choice in choices:
+            if choice in votes:
+                votes[choice] += 1
+    return Tally(question.id, votes, voters)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One counted ballot as the per-response export lists it."""
+
+    question_id: str
+    voter: str
+    choices: tuple[str, ...]
+    answered_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything a live screen shows about a session, at one version. `seq` only grows within an epoch;
+    a new epoch means the backend lost the session's state and rebuilt it."""
+
+    code: str
+    epoch: str
+    seq: int
+    state: LiveState
+    question: Question | None
+    tally: Tally | None
+    participants: int
+    state_lost: bool = False
+
+
+# Join codes ----------------------------------------------------------------------------------------------
+
+
+def new_join_code() -> str:
+    """A random 8-digit code, never starting with 0 so that spreadsheets and phones keep every digit."""
+    return str(secrets.randbelow(9 * 10 ** (JOIN_CODE_DIGITS - 1)) + 10 ** (JOIN_CODE_DIGITS - 1))
+
+
+def normalize_join_code(typed: str) -> str | None:
+    """`7281 5366`, `7281-5366` and ` 72815366 ` all mean `72815366`; anything else is not a code."""
+    digits = "".join(ch for ch in typed if ch not in " -\u00a0\t")
+    if len(digits) == JOIN_CODE_DIGITS and digits.isascii() and digits.isdigit():
+        return digits
+    return None
+
+
+def group_join_code(code: str) -> str:
+    """The code as it is read aloud and shown: `7281 5366`."""
+    half = len(code) // 2
+    return f"{code[:half]} {code[half:]}"
+
+
+# Keys and pseudonyms --------------------------------------------------------------------------------------
+
+
+def new_host_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def hash_host_key(host_key: str) -> str:
+    # Host keys are 192-bit random tokens, so a plain SHA-256 is enough; no slow password hash needed.
+    return hashlib.sha256(host_key.encode()).hexdigest()
+
+
+def host_key_matches(session: Session, host_key: str) -> bool:
+    return hmac.compare_digest(session.host_key_hash, hash_host_key(host_key))
+
+
+def voter_pseudonym(secret: str, code: str, participant_id: str) -> str:
+    """A participant's name inside one session: stable there, unlinkable across sessions, and not the
+    cookie value, so stores and exports never hold the cookie."""
+    digest = hmac.new(secret.encode(), f"{code}:{participant_id}".encode(), hashlib.sha256).hexdigest()
+    return digest[:16]

@@ -1,0 +1,267 @@
+"""/api/v1: the JSON API every client uses (see docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from livepoll import exports
+from livepoll.model import PollError, Question, Session, group_join_code
+from livepoll.polls import Polls, QuestionDraft
+from livepoll.qr import join_link, qr_svg
+from livepoll.web.auth import Credentials
+from livepoll.web.errors import error_response
+from livepoll.web.limits import CodeGuessLimiter
+from livepoll.web.schemas import ControlIn, SessionIn, VoteIn
+
+Body = TypeVar("Body", bound=BaseModel)
+
+# Request bodies larger than this are refused before parsing (a 100-question session is ~100 KiB).
+MAX_BODY_BYTES = 256 * 1024
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _polls(request: Request) -> Polls:
+    polls: Polls = request.app.state.polls
+    return polls
+
+
+def _credentials(request: Request) -> Credentials:
+    credentials: Credentials = request.app.state.credentials
+    return credentials
+
+
+async def parse_body(request: Request, model: type[Body]) -> Body:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise PollError("too_large", f"The request body is over {MAX_BODY_BYTES} bytes.", 413)
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise PollError("invalid_body", f"{where}: {first['msg']}", 422) from None
+
+
+def require_admin(request: Request) -> None:
+    credentials = _credentials(request)
+    if not credentials.is_admin(request):
+        raise PollError("unauthorized", "This needs the admin token (Authorization: Bearer <token>).", 401)
+    if request.method in UNSAFE_METHODS and credentials.same_origin(request) is False:
+        raise PollError("foreign_origin", "This request came from another site.", 403)
+
+
+async def host_session(request: Request) -> Session:
+    """The session named in the path, if the request carries its host key (or an admin login).
+
+    A key read from a cookie counts for state-changing requests only when the browser says the request
+    came from this server's own pages, so another site cannot drive a host's session (CSRF)."""
+    polls, credentials = _polls(request), _credentials(request)
+    code = request.path_params["code"]
+    session = await polls.session(code)
+    unsafe = request.method in UNSAFE_METHODS
+    from_cookie = not request.headers.get("authorization") and not request.query_params.get("key")
+    if unsafe and from_cookie and credentials.same_origin(request) is False:
+        raise PollError("foreign_origin", "This request came from another site.", 403)
+    if credentials.is_admin(request):
+        return session
+    return await polls.host_session(code, credentials.host_key(request, code))
+
+
+def question_json(question: Question) -> dict[str, object]:
+    return question.to_public()
+
+
+def links(request: Request, session: Session, host_key: str) -> dict[str, str]:
+    base = _credentials(request).base_url(request)
+    code = session.code
+    return {
+        "join": join_link(base, code),
+        "present": f"{base}/present/{code}?key={host_key}",
+        "host": f"{base}/host/{code}?key={host_key}",
+        "qr_svg": f"{base}/api/v1/sessions/{code}/qr.svg",
+        "export_csv": f"{base}/api/v1/sessions/{code}/export.csv",
+        "responses_csv": f"{base}/api/v1/sessions/{code}/responses.csv",
+    }
+
+
+def state_json(session: Session) -> dict[str, object]:
+    state = session.state
+    return {
+        "current": state.current,
+        "voting_open": state.voting_open,
+        "results_visible": state.results_visible,
+        "results_on_phones": state.results_on_phones,
+    }
+
+
+# Routes ----------------------------------------------------------------------------------------------------
+
+
+async def create_session(request: Request) -> Response:
+    require_admin(request)
+    body = await parse_body(request, SessionIn)
+    drafts = [QuestionDraft(q.text, q.options, q.max_choices, q.allow_change) for q in body.questions]
+    created = await _polls(request).create(body.title, drafts)
+    session = created.session
+    return JSONResponse(
+        {
+            "code": session.code,
+            "code_display": group_join_code(session.code),
+            "title": session.title,
+            "host_key": created.host_key,
+            "questions": [question_json(q) for q in session.questions],
+            "links": links(request, session, created.host_key),
+        },
+        status_code=201,
+    )
+
+
+async def list_sessions(request: Request) -> Response:
+    require_admin(request)
+    sessions = await _polls(request).backend.list_sessions()
+    return JSONResponse(
+        {
+            "sessions": [
+                {"code": s.code, "title": s.title, "created_at": s.created_at, "questions": len(s.questions)}
+                for s in sessions
+            ]
+        }
+    )
+
+
+async def get_session(request: Request) -> Response:
+    code = request.path_params["code"]
+    limiter: CodeGuessLimiter = request.app.state.code_guesses
+    limiter.check(request)
+    try:
+        session = await _polls(request).session(code)
+    except PollError:
+        limiter.miss(request)
+        raise
+    question = session.current_question
+    response = JSONResponse(
+        {
+            "code": session.code,
+            "code_display": group_join_code(session.code),
+            "title": session.title,
+            "question": None if question is None else question_json(question),
+            "voting_open": session.state.voting_open,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+    credentials = _credentials(request)
+    if credentials.participant(request) is None:
+        _, cookie = credentials.new_participant()
+        credentials.set_participant_cookie(response, request, cookie)
+    return response
+
+
+async def cast_vote(request: Request) -> Response:
+    code = request.path_params["code"]
+    credentials = _credentials(request)
+    participant = credentials.participant(request)
+    if participant is None:
+        response = error_response(
+            401, "participant_required",
+            "No valid participant cookie: open the session first (GET /api/v1/sessions/{code}), then vote.",
+        )
+        _, cookie = credentials.new_participant()
+        credentials.set_participant_cookie(response, request, cookie)
+        return response
+    body = await parse_body(request, VoteIn)
+    await _polls(request).vote(code, participant, body.question, body.choices)
+    return JSONResponse({"accepted": True})
+
+
+async def control(request: Request) -> Response:
+    session = await host_session(request)
+    body = await parse_body(request, ControlIn)
+    state = await _polls(request).control(session, body.action, body.question)
+    return JSONResponse(
+        {
+            "code": session.code,
+            "current": state.current,
+            "voting_open": state.voting_open,
+            "results_visible": state.results_visible,
+            "results_on_phones": state.results_on_phones,
+        }
+    )
+
+
+async def delete_session(request: Request) -> Response:
+    session = await host_session(request)
+    await _polls(request).delete(session)
+    return Response(status_code=204)
+
+
+async def results(request: Request) -> Response:
+    session = await host_session(request)
+    tallies = await _polls(request).tallies(session)
+    payload: dict[str, Any] = {
+        "code": session.code,
+        "title": session.title,
+        "state": state_json(session),
+        "questions": [
+            {
+                "id": q.id,
+                "text": q.text,
+                "voters": t.voters,
+                "options": [{"id": o.id, "label": o.label, "votes": t.votes.get(o.id, 0)} for o in q.options],
+            }
+            for q, t in tallies
+        ],
+    }
+    return JSONResponse(payload, headers={"Cache-Control": "no-store"})
+
+
+def _csv(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+def _delimiter(request: Request) -> str:
+    """`?delimiter=semicolon` gives the dialect Polish Excel opens by double-click (`;`, decimal comma)."""
+    return ";" if request.query_params.get("delimiter") == "semicolon" else ","
+
+
+async def export_results(request: Request) -> Response:
+    session = await host_session(request)
+    tallies = await _polls(request).tallies(session)
+    return _csv(exports.results_csv(tallies, _delimiter(request)), f"livepoll-{session.code}-results.csv")
+
+
+async def export_responses(request: Request) -> Response:
+    session = await host_session(request)
+    rows = await _polls(request).backend.responses(session.code)
+    body = exports.responses_csv(session.questions, rows, _delimiter(request))
+    return _csv(body, f"livepoll-{session.code}-responses.csv")
+
+
+async def qr(request: Request) -> Response:
+    session = await _polls(request).session(request.path_params["code"])
+    link = join_link(_credentials(request).base_url(request), session.code)
+    return Response(qr_svg(link), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
+
+
+CODE = "{code:code}"
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/sessions", create_session, methods=["POST"]),
+    Route("/api/v1/sessions", list_sessions, methods=["GET"]),
+    Route(f"/api/v1/sessions/{CODE}", get_session, methods=["GET"]),
+    Route(f"/api/v1/sessions/{CODE}", delete_session, methods=["DELETE"]),
+    Route(f"/api/v1/sessions/{CODE}/votes", cast_vote, methods=["POST"]),
+    Route(f"/api/v1/sessions/{CODE}/control", control, methods=["POST"]),
+    Route(f"/api/v1/sessions/{CODE}/results", results, methods=["GET"]),
+    Route(f"/api/v1/sessions/{CODE}/export.csv", export_results, methods=["GET"]),
+    Route(f"/api/v1/sessions/{CODE}/responses.csv", export_responses, methods=["GET"]),
+    Route(f"/api/v1/sessions/{CODE}/qr.svg", qr, methods=["GET"]),
+]

@@ -1,0 +1,142 @@
+"""The Starlette application and its lifespan: open the backend, load secrets, start the live hub."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from livepoll import metrics
+from livepoll.backends import Backend, open_backend
+from livepoll.config import Settings, load_settings
+from livepoll.live import LiveHub
+from livepoll.polls import Polls
+from livepoll.resources import static_dir
+from livepoll.web import api, sockets
+from livepoll.web.auth import Credentials
+from livepoll.web.errors import exception_handlers
+from livepoll.web.limits import CodeGuessLimiter
+
+log = logging.getLogger("livepoll")
+
+RETENTION_SWEEP_SECONDS = 3600.0
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Adds CSP and friends to every HTTP response (a plain ASGI middleware: no per-request task)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    backend: Backend = request.app.state.backend
+    health = backend.health()
+    metrics.BACKEND_READY.set(1 if health.ready else 0)
+    return JSONResponse(
+        {"ready": health.ready, "backend": health.detail}, status_code=200 if health.ready else 503
+    )
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    hub: LiveHub = request.app.state.hub
+    metrics.SNAPSHOT_ENCODES.set(hub.encodes)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _load_secret(backend: Backend, configured: str | None, name: str) -> str:
+    if configured:
+        return configured
+    value, created = await backend.shared_secret(name, lambda: secrets.token_urlsafe(32))
+    if created and name == "admin_token":
+        # Shown once, when it is made; afterwards it is read from where the backend keeps it.
+        print(f"livepoll: generated admin token (log in at /host): {value}", flush=True)
+    return value
+
+
+async def _sweep_expired(backend: Backend, settings: Settings) -> None:
+    while True:
+        try:
+            removed = await backend.expire_sessions(time.time() - settings.retention_seconds)
+            if removed:
+                log.info("retention: deleted %d inactive session(s)", removed)
+        except Exception:
+            log.warning("retention sweep failed; trying again later", exc_info=True)
+        await asyncio.sleep(RETENTION_SWEEP_SECONDS)
+
+
+def create_app(settings: Settings | None = None, backend: Backend | None = None) -> Starlette:
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = backend or open_backend(settings)
+        await store.start()
+        secret = await _load_secret(store, settings.secret, "cookie_secret")
+        admin_token = await _load_secret(store, settings.admin_token, "admin_token")
+        app.state.settings = settings
+        app.state.backend = store
+        app.state.polls = Polls(store, secret)
+        app.state.credentials = Credentials(settings, secret, admin_token)
+        app.state.hub = LiveHub(store, settings.presenter_rate, settings.phone_rate)
+        app.state.code_guesses = CodeGuessLimiter()
+        sweeper = asyncio.create_task(_sweep_expired(store, settings), name="livepoll-retention")
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
+            await store.stop()
+
+    from livepoll.web import pages
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        *api.routes,
+        *sockets.routes,
+        Mount("/static", app=StaticFiles(directory=static_dir()), name="static"),
+        *pages.routes,
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,168 @@
+"""Participant and presenter WebSockets.
+
+Frames to viewers go through the live hub's latest-wins outboxes; replies to a participant's own vote
+(`ack`/`error`) are sent directly, because each one answers a specific `ref` and must not be replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from pydantic import ValidationError
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from livepoll.backends.base import BackendUnavailable
+from livepoll.live import LiveHub, Role, Viewer
+from livepoll.model import PollError, host_key_matches
+from livepoll.polls import Polls
+from livepoll.web.auth import Credentials
+from livepoll.web.schemas import VoteMessage
+
+log = logging.getLogger("livepoll.sockets")
+
+# Close codes (RFC 6455 section 7.4.1; 4000-4999 are ours).
+CLOSE_UNSUPPORTED = 1003
+CLOSE_POLICY = 1008
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+# A participant sends a ballot now and then; more messages than this per second is a broken or hostile
+# client, and so is a run of malformed messages.
+MAX_MESSAGES_PER_SECOND = 20
+MAX_CONSECUTIVE_VIOLATIONS = 10
+
+
+def _state(ws: WebSocket) -> tuple[Polls, Credentials, LiveHub]:
+    app_state = ws.app.state
+    return app_state.polls, app_state.credentials, app_state.hub
+
+
+async def _refuse_foreign_origin(ws: WebSocket, credentials: Credentials) -> bool:
+    """Browsers send Origin on every WebSocket handshake; a foreign one is refused before accept (403)."""
+    if credentials.same_origin(ws) is False:
+        log.info("refused WebSocket handshake from a foreign origin")
+        await ws.close(code=CLOSE_POLICY)
+        return True
+    return False
+
+
+async def participant_socket(ws: WebSocket) -> None:
+    polls, credentials, hub = _state(ws)
+    code = ws.path_params["code"]
+    if await _refuse_foreign_origin(ws, credentials):
+        return
+    participant = credentials.participant(ws)
+    headers: list[tuple[bytes, bytes]] = []
+    if participant is None:
+        participant, cookie = credentials.new_participant()
+        headers.append(credentials.participant_cookie_header(ws, cookie))
+    session = await polls.backend.get_session(code)
+    await ws.accept(headers=headers)
+    if session is None:
+        await ws.close(code=CLOSE_NOT_FOUND, reason="no session with this code")
+        return
+    viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws))
+    try:
+        await _participant_loop(ws, polls, code, participant)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.leave(viewer)
+
+
+async def _participant_loop(ws: WebSocket, polls: Polls, code: str, participant: str) -> None:
+    window_start, in_window, violations = time.monotonic(), 0, 0
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        now = time.monotonic()
+        if now - window_start >= 1.0:
+            window_start, in_window = now, 0
+        in_window += 1
+        if in_window > MAX_MESSAGES_PER_SECOND:
+            await ws.close(code=CLOSE_POLICY, reason="too many messages")
+            return
+        text = message.get("text")
+        if text is None:
+            await ws.close(code=CLOSE_UNSUPPORTED, reason="text frames only")
+            return
+        reply, ok = await _handle_vote(polls, code, participant, text)
+        violations = 0 if ok else violations + 1
+        await ws.send_text(reply)
+        if violations >= MAX_CONSECUTIVE_VIOLATIONS:
+            await ws.close(code=CLOSE_POLICY, reason="too many invalid messages")
+            return
+
+
+def _ref_of(text: str) -> str:
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        return ""
+    ref = raw.get("ref") if isinstance(raw, dict) else None
+    return ref[:64] if isinstance(ref, str) else ""
+
+
+def _error(ref: str, code: str, message: str) -> str:
+    return json.dumps({"type": "error", "ref": ref, "error": code, "message": message}, ensure_ascii=False)
+
+
+async def _handle_vote(polls: Polls, code: str, participant: str, text: str) -> tuple[str, bool]:
+    """The reply frame to one message, and whether the message was well-formed."""
+    try:
+        vote = VoteMessage.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            return _error(_ref_of(text), "invalid_json", "The message is not valid JSON."), False
+        where = ".".join(str(p) for p in first["loc"]) or "message"
+        return _error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
+    try:
+        await polls.vote(code, participant, vote.question, vote.choices)
+    except PollError as exc:
+        return _error(vote.ref, exc.code, exc.message), True
+    except BackendUnavailable:
+        return _error(vote.ref, "unavailable", "The vote store is not answering; nothing was recorded. Retry."), True
+    return json.dumps({"type": "ack", "ref": vote.ref}), True
+
+
+async def presenter_socket(ws: WebSocket) -> None:
+    polls, credentials, hub = _state(ws)
+    code = ws.path_params["code"]
+    if await _refuse_foreign_origin(ws, credentials):
+        return
+    # Without Origin this is not a browser: host rights need the key itself, not a cookie.
+    browser = credentials.same_origin(ws) is True
+    key = credentials.host_key(ws, code, cookie=browser)
+    session = await polls.backend.get_session(code)
+    await ws.accept()
+    if session is None:
+        await ws.close(code=CLOSE_NOT_FOUND, reason="no session with this code")
+        return
+    admin = browser and credentials.is_admin(ws)
+    if not admin and (key is None or not host_key_matches(session, key)):
+        await ws.close(code=CLOSE_FORBIDDEN, reason="wrong host key")
+        return
+    viewer: Viewer = await hub.join(code, Role.PRESENTER, ws.send_text, _closer(ws))
+    try:
+        while (await ws.receive())["type"] != "websocket.disconnect":
+            pass  # presenters only listen; anything they send is ignored
+    finally:
+        await hub.leave(viewer)
+
+
+def _closer(ws: WebSocket):  # type: ignore[no-untyped-def]
+    async def close(code: int) -> None:
+        await ws.close(code=code)
+
+    return close
+
+
+routes: list[BaseRoute] = [
+    WebSocketRoute("/ws/v1/sessions/{code:code}", participant_socket),
+    WebSocketRoute("/ws/v1/sessions/{code:code}/presenter", presenter_socket),
+]
