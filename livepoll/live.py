@@ -119,6 +119,7 @@ class LiveHub:
         self.encodes = 0
         self.ticks = 0
         self.tick_errors = 0
+        self._background: set[asyncio.Task[None]] = set()
         backend.on_change = self.changed
 
     # Viewers ---------------------------------------------------------------------------------------------
@@ -179,7 +180,9 @@ class LiveHub:
         count = len(room.participants)
         if count != room.reported_presence:
             room.reported_presence = count
-            asyncio.create_task(self._report_presence(room.code, count))
+            task = asyncio.create_task(self._report_presence(room.code, count))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _report_presence(self, code: str, count: int) -> None:
         try:

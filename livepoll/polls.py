@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -34,6 +35,9 @@ from livepoll.model import (
 )
 
 CODE_ATTEMPTS = 20
+# Question definitions never change after creation, so the ballot path keeps them in memory instead of
+# reading the session on every ballot; the live state (current question, open) is checked by the backend.
+DEFINITION_CACHE_SIZE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,7 @@ class Polls:
     def __init__(self, backend: Backend, secret: str) -> None:
         self.backend = backend
         self.secret = secret
+        self._definitions: OrderedDict[str, Session] = OrderedDict()
 
     async def create(self, title: str, drafts: Sequence[QuestionDraft]) -> CreatedSession:
         title = title.strip()
@@ -103,7 +108,12 @@ class Polls:
     async def vote(self, code: str, participant_id: str, question_id: str, choices: Sequence[str]) -> None:
         """Count a participant's ballot; returns only once it is durably stored (or identical to the
         stored one). Raises PollError for a refused ballot, BackendUnavailable when nothing was stored."""
-        session = await self.session(code)
+        session = self._definitions.get(code)
+        if session is None:
+            session = await self.session(code)
+            self._definitions[code] = session
+            if len(self._definitions) > DEFINITION_CACHE_SIZE:
+                self._definitions.popitem(last=False)
         question = session.question(question_id)
         if question is None:
             raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
@@ -127,6 +137,7 @@ class Polls:
         return [(q, stored.get(q.id) or Tally.empty(q)) for q in session.questions]
 
     async def delete(self, session: Session) -> None:
+        self._definitions.pop(session.code, None)
         await self.backend.delete_session(session.code)
 
 

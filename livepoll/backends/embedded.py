@@ -463,9 +463,7 @@ class EmbeddedBackend(Backend):
         )
 
 
-def _add_ballot(
-    live: _LiveSession, question_id: str, voter: str, choices: Iterable[str], cast_at: float
-) -> None:
+def _add_ballot(live: _LiveSession, question_id: str, voter: str, choices: Iterable[str], cast_at: float) -> None:
     choices = tuple(choices)
     live.ballots.setdefault(question_id, {})[voter] = (choices, cast_at)
     counts = live.counts.setdefault(question_id, {})
