@@ -137,6 +137,6 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         Mount("/static", app=StaticFiles(directory=static_dir()), name="static"),
         *pages.routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
     app.add_middleware(SecurityHeaders)
     return app

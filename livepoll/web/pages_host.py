@@ -1,0 +1,269 @@
+"""Host pages of one session: the control panel and the presenter screen (admin pages: `pages_admin.py`).
+
+A host reaches a session's pages with the session's host cookie (set when they created it here, or when
+they opened a link carrying `?key=`) or with the admin login. A `?key=` in the address is exchanged for the
+cookie and removed at once with a 303 to the bare URL: the presenter window is screen-shared in webinars.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from livepoll.backends.base import BackendUnavailable
+from livepoll.model import (
+    ControlAction,
+    PollError,
+    Session,
+    host_key_matches,
+    normalize_join_code,
+)
+from livepoll.qr import join_link
+from livepoll.web.auth import HOST_COOKIE_PREFIX
+from livepoll.web.pages_base import Page, credentials_of, forbidden_form, polls_of, same_origin_form
+
+# Access -----------------------------------------------------------------------------------------------------
+
+
+async def _session(request: Request, page: Page, code: str | None) -> Session | Response:
+    _ = page.gettext
+    if code is None:
+        return page.error(404, _("Page not found"), _("There is no page at this address."))
+    try:
+        return await polls_of(request).session(code)
+    except PollError:
+        return page.error(404, _("Session not found"),
+                          _("There is no session with the code %(code)s.") % {"code": code})
+    except BackendUnavailable:
+        return page.error(503, _("Temporarily unavailable"),
+                          _("The server cannot reach its data just now. Please reload in a moment."))
+
+
+def _has_host_rights(request: Request, session: Session) -> bool:
+    credentials = credentials_of(request)
+    if credentials.is_admin(request):
+        return True
+    key = request.cookies.get(HOST_COOKIE_PREFIX + session.code)
+    return bool(key) and host_key_matches(session, key or "")
+
+
+def _no_host_rights(page: Page, request: Request) -> Response:
+    _ = page.gettext
+    wrong = request.query_params.get("wrong_key") == "1"
+    message = (
+        _("The host key in that link is not valid for this session. Check the link you were given.")
+        if wrong
+        else _("Open the host link you got when the session was created, or log in as administrator.")
+    )
+    return page.render("host_denied.html", {"message": message}, 403)
+
+
+def _exchange_key(request: Request, page: Page, session: Session, path: str) -> Response | None:
+    """`?key=` → host cookie → 303 to the bare path, so the key never stays in the address bar."""
+    key = request.query_params.get("key")
+    if key is None:
+        return None
+    if not host_key_matches(session, key):
+        return page.redirect(f"{path}?wrong_key=1")
+    response = page.redirect(path)
+    credentials_of(request).set_host_cookie(response, request, session.code, key)
+    return response
+
+
+async def _host_page(request: Request, page: Page, path: str) -> Session | Response:
+    found = await _session(request, page, normalize_join_code(request.path_params["code"]))
+    if isinstance(found, Response):
+        return found
+    exchanged = _exchange_key(request, page, found, path.format(code=found.code))
+    if exchanged is not None:
+        return exchanged
+    if not _has_host_rights(request, found):
+        return _no_host_rights(page, request)
+    return found
+
+
+def _join_display(request: Request) -> str:
+    """The join address as people type it: no scheme, no trailing slash."""
+    base = credentials_of(request).base_url(request)
+    parts = urlsplit(base)
+    return (parts.netloc + parts.path).rstrip("/")
+
+
+def _questions_config(session: Session) -> list[dict[str, str]]:
+    return [{"id": q.id, "text": q.text} for q in session.questions]
+
+
+async def _initial_results(request: Request, session: Session) -> dict[str, Any]:
+    """The first frame the presenter and the control panel draw, in the presenter socket's shape, so the
+    screen is right before the socket's first message arrives."""
+    question = session.current_question
+    tallies = {q.id: t for q, t in await polls_of(request).tallies(session)}
+    tally = tallies.get(question.id) if question else None
+    return {
+        "type": "results",
+        "seq": -1,
+        "epoch": session.epoch,
+        "state_lost": False,
+        "question": None if question is None else {
+            "id": question.id,
+            "text": question.text,
+            "options": [
+                {"id": o.id, "label": o.label, "votes": tally.votes.get(o.id, 0) if tally else 0}
+                for o in question.options
+            ],
+        },
+        "voters": tally.voters if tally else 0,
+        "voting_open": session.state.voting_open,
+        "results_visible": session.state.results_visible,
+        "results_on_phones": session.state.results_on_phones,
+        "participants": None,
+    }
+
+
+def live_strings(page: Page) -> dict[str, Any]:
+    """Texts presenter.js and host.js show."""
+    _ = page.gettext
+    return {
+        "strings": {
+            "voting_open": _("Voting is open"),
+            "voting_closed": _("Voting is closed"),
+            "results_hidden": _("Results are hidden"),
+            "results_shown": _("Results are shown on the screen"),
+            "results_hidden_screen": _("Results are hidden on the screen"),
+            "phones_shown": _("Results are shown on phones"),
+            "phones_hidden": _("Results are not shown on phones"),
+            "open": _("Open voting"),
+            "close": _("Close voting"),
+            "show_results": _("Show results on the screen"),
+            "hide_results": _("Hide results on the screen"),
+            "show_on_phones": _("Show results on phones"),
+            "hide_on_phones": _("Hide results on phones"),
+            "current": _("Current question"),
+            "no_question": _("No question is selected."),
+            "state_lost": _("The server lost the live state of this session. The numbers start again from "
+                            "what it could restore."),
+            "reconnecting": _("Connection lost. Reconnecting…"),
+            "session_gone": _("This session has been deleted."),
+            "forbidden": _("The host key is no longer valid here. Open the host link again."),
+            "control_failed": _("The change was not made: %(reason)s"),
+            "network_error": _("No connection to the server"),
+            "copied": _("Link copied."),
+            "copy_failed": _("Could not copy. Select the link and copy it by hand."),
+            "summary_question": _("Question: %(text)s."),
+            "summary_option": _("%(label)s: %(votes)s (%(percent)s)."),
+            "no_fullscreen": _("Full screen is not available in this browser."),
+            "participants_unknown": _("Connected: –"),
+        },
+        "plurals": {
+            "voters": page.plural_forms("%(num)d person voted", "%(num)d people voted"),
+            "participants": page.plural_forms("%(num)d person connected", "%(num)d people connected"),
+            "votes": page.plural_forms("%(num)d vote", "%(num)d votes"),
+        },
+    }
+
+
+def control_error_message(page: Page, error: str) -> str:
+    _ = page.gettext
+    messages = {
+        "unknown_question": _("That question is not part of this session."),
+        "invalid_control": _("The server did not understand that button."),
+        "unavailable": _("The server cannot reach its data just now. Please try again in a moment."),
+    }
+    return messages.get(error, _("The change was not made. Please try again."))
+
+
+# Control panel and presenter ---------------------------------------------------------------------------------
+
+
+async def control_panel(request: Request) -> Response:
+    page = Page(request)
+    found = await _host_page(request, page, "/host/{code}")
+    if isinstance(found, Response):
+        return found
+    session = found
+    code = session.code
+    credentials = credentials_of(request)
+    base = credentials.base_url(request)
+    host_key = request.cookies.get(HOST_COOKIE_PREFIX + code)
+    if host_key is not None and not host_key_matches(session, host_key):
+        host_key = None
+    try:
+        initial = await _initial_results(request, session)
+    except BackendUnavailable:
+        return page.error(503, page.gettext("Temporarily unavailable"),
+                          page.gettext("The server cannot reach its data just now. Please reload in a moment."))
+    notice = {
+        "reset": page.gettext("The votes of that question were deleted."),
+    }.get(request.query_params.get("done", ""))
+    error = request.query_params.get("error")
+    return page.render("host_panel.html", {
+        "session": session,
+        "state": session.state,
+        "join_url": join_link(base, code),
+        "join_display": _join_display(request),
+        "host_link": None if host_key is None else f"{base}/host/{code}?key={host_key}",
+        "present_link": None if host_key is None else f"{base}/present/{code}?key={host_key}",
+        "results": initial,
+        "notice": notice,
+        "error": None if not error else control_error_message(page, error),
+        "config": {"code": code, "lang": page.lang, "questions": _questions_config(session),
+                   "initial": initial, **live_strings(page)},
+    })
+
+
+async def control_form(request: Request) -> Response:
+    """The control panel's buttons without JavaScript (with it, host.js calls the JSON API instead)."""
+    page = Page(request)
+    if not same_origin_form(request):
+        return forbidden_form(page)
+    found = await _session(request, page, normalize_join_code(request.path_params["code"]))
+    if isinstance(found, Response):
+        return found
+    if not _has_host_rights(request, found):
+        return _no_host_rights(page, request)
+    async with request.form(max_files=0, max_fields=8, max_part_size=1024) as form:
+        action_name = str(form.get("action") or "")
+        question = str(form.get("question") or "") or None
+    panel = f"/host/{found.code}"
+    try:
+        action = ControlAction(action_name)
+        await polls_of(request).control(found, action, question)
+    except ValueError:
+        return page.redirect(panel + "?" + urlencode({"error": "invalid_control"}))
+    except PollError as exc:
+        return page.redirect(panel + "?" + urlencode({"error": exc.code}))
+    except BackendUnavailable:
+        return page.redirect(panel + "?" + urlencode({"error": "unavailable"}))
+    return page.redirect(panel + ("?done=reset" if action is ControlAction.RESET else ""))
+
+
+async def presenter(request: Request) -> Response:
+    page = Page(request)
+    found = await _host_page(request, page, "/present/{code}")
+    if isinstance(found, Response):
+        return found
+    session = found
+    try:
+        initial = await _initial_results(request, session)
+    except BackendUnavailable:
+        return page.error(503, page.gettext("Temporarily unavailable"),
+                          page.gettext("The server cannot reach its data just now. Please reload in a moment."))
+    return page.render("presenter.html", {
+        "session": session,
+        "join_url": join_link(credentials_of(request).base_url(request), session.code),
+        "join_display": _join_display(request),
+        "results": initial,
+        "config": {"code": session.code, "lang": page.lang, "questions": _questions_config(session),
+                   "initial": initial, **live_strings(page)},
+    })
+
+
+routes: list[BaseRoute] = [
+    Route("/host/{code}", control_panel, methods=["GET"]),
+    Route("/host/{code}/control", control_form, methods=["POST"]),
+    Route("/present/{code}", presenter, methods=["GET"]),
+]

@@ -1,0 +1,203 @@
+// The presenter screen: live bars from the presenter WebSocket, keyboard control of the session.
+
+import { postJSON, readConfig, setNotice, Texts } from "./common.js";
+import { renderBars } from "./chart.js";
+import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket } from "./live-socket.js";
+
+const config = readConfig();
+const texts = new Texts(config);
+const code = config.code;
+const questions = config.questions;
+
+const $ = (id) => document.getElementById(id);
+const questionText = $("question-text");
+const chartArea = $("chart-area");
+const chart = $("chart");
+const hiddenNote = $("results-hidden");
+const voters = $("voters");
+const participants = $("participants");
+const votingState = $("voting-state");
+const stateLost = $("state-lost");
+const connection = $("connection");
+const summary = $("summary");
+const toast = $("toast");
+const barTemplate = $("tpl-bar");
+
+const SUMMARY_EVERY = 8000; // screen readers hear the numbers at most this often
+const NOTICE_DELAY = 1500;
+
+let current = config.initial;
+let epoch = null;
+let seq = -1;
+
+// Fitting: long Polish labels wrap; if the chart still overflows the stage, shrink it step by step.
+function fitChart() {
+  let scale = 1;
+  chartArea.style.setProperty("--chart-scale", "1");
+  while (chartArea.scrollHeight > chartArea.clientHeight + 1 && scale > 0.5) {
+    scale = Math.round((scale - 0.05) * 100) / 100;
+    chartArea.style.setProperty("--chart-scale", String(scale));
+  }
+}
+
+function render(message, { refit = false } = {}) {
+  const question = message.question;
+  const previousQuestion = chart.dataset.question || "";
+  questionText.textContent = question ? question.text : texts.t("no_question");
+  const visible = Boolean(message.results_visible && question);
+  if (visible) {
+    renderBars(chart, barTemplate, question.id, question.options, message.voters, texts);
+  } else {
+    // Hidden results leave no numbers in the page at all: the screen is shared.
+    chart.replaceChildren();
+    chart.dataset.question = "";
+  }
+  chart.hidden = !visible;
+  hiddenNote.hidden = !question || Boolean(message.results_visible);
+  voters.textContent = texts.n("voters", message.voters || 0);
+  participants.textContent =
+    message.participants === null || message.participants === undefined
+      ? texts.t("participants_unknown")
+      : texts.n("participants", message.participants);
+  votingState.textContent = message.voting_open ? texts.t("voting_open") : texts.t("voting_closed");
+  votingState.className = message.voting_open ? "open" : "closed";
+  stateLost.hidden = !message.state_lost;
+  if (refit || (chart.dataset.question || "") !== previousQuestion) fitChart();
+  scheduleSummary();
+}
+
+// A polite, throttled text version of the chart for screen readers.
+let summaryTimer = null;
+let lastSummaryAt = 0;
+let lastSummary = "";
+function summaryText() {
+  const message = current;
+  const question = message.question;
+  if (!question) return texts.t("no_question");
+  const parts = [texts.t("summary_question", { text: question.text }), texts.n("voters", message.voters || 0) + "."];
+  if (!message.results_visible) {
+    parts.push(texts.t("results_hidden") + ".");
+  } else {
+    for (const option of question.options) {
+      const fraction = message.voters > 0 ? option.votes / message.voters : 0;
+      parts.push(
+        texts.t("summary_option", { label: option.label, votes: texts.n("votes", option.votes), percent: texts.percent(fraction) }),
+      );
+    }
+  }
+  parts.push((message.voting_open ? texts.t("voting_open") : texts.t("voting_closed")) + ".");
+  return parts.join(" ");
+}
+function scheduleSummary() {
+  if (summaryTimer !== null) return;
+  const wait = Math.max(0, lastSummaryAt + SUMMARY_EVERY - Date.now());
+  summaryTimer = setTimeout(() => {
+    summaryTimer = null;
+    const text = summaryText();
+    if (text === lastSummary) return;
+    lastSummary = text;
+    lastSummaryAt = Date.now();
+    summary.textContent = text;
+  }, wait);
+}
+
+let toastTimer = null;
+function showToast(text) {
+  clearTimeout(toastTimer);
+  toast.textContent = text;
+  toastTimer = setTimeout(() => {
+    toast.textContent = "";
+  }, 4000);
+}
+
+async function control(body) {
+  const reply = await postJSON(`/api/v1/sessions/${code}/control`, body);
+  if (reply.ok && reply.data) {
+    // The socket brings the full picture in a moment; the flags can change at once.
+    current = { ...current, voting_open: reply.data.voting_open, results_visible: reply.data.results_visible };
+    render(current);
+  } else {
+    const reason = reply.network ? texts.t("network_error") : (reply.data && reply.data.message) || String(reply.status);
+    showToast(texts.t("control_failed", { reason }));
+  }
+}
+
+function step(direction) {
+  const index = questions.findIndex((question) => current.question && question.id === current.question.id);
+  const next = index + direction;
+  if (index === -1 && questions.length) return control({ action: "goto", question: questions[0].id });
+  if (next < 0 || next >= questions.length) return undefined;
+  return control({ action: "goto", question: questions[next].id });
+}
+
+function toggleFullscreen() {
+  if (!document.fullscreenEnabled) {
+    showToast(texts.t("no_fullscreen"));
+  } else if (document.fullscreenElement) {
+    document.exitFullscreen().catch(() => {});
+  } else {
+    document.documentElement.requestFullscreen().catch(() => showToast(texts.t("no_fullscreen")));
+  }
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+  if (event.target instanceof Element && event.target.closest("input, textarea, select, [contenteditable]")) return;
+  switch (event.key) {
+    case "ArrowRight":
+    case "PageDown":
+      step(1);
+      break;
+    case "ArrowLeft":
+    case "PageUp":
+      step(-1);
+      break;
+    case "h":
+    case "H":
+      control({ action: current.results_visible ? "hide_results" : "show_results" });
+      break;
+    case "o":
+    case "O":
+      control({ action: current.voting_open ? "close" : "open" });
+      break;
+    case "f":
+    case "F":
+      toggleFullscreen();
+      break;
+    default:
+      return;
+  }
+  event.preventDefault();
+});
+
+let noticeTimer = null;
+const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter`, {
+  onMessage(message) {
+    if (message.type !== "results") return;
+    if (message.epoch === epoch && message.seq < seq) return;
+    epoch = message.epoch;
+    seq = message.seq;
+    current = message;
+    render(message);
+  },
+  onStatus(status, detail) {
+    clearTimeout(noticeTimer);
+    if (status === "open") {
+      setNotice(connection, "");
+    } else if (status === "reconnecting") {
+      noticeTimer = setTimeout(() => setNotice(connection, texts.t("reconnecting")), NOTICE_DELAY);
+    } else if (status === "stopped") {
+      const key = detail.code === CLOSE_FORBIDDEN ? "forbidden" : detail.code === CLOSE_NOT_FOUND || detail.code === CLOSE_GONE ? "session_gone" : "reconnecting";
+      setNotice(connection, texts.t(key));
+    }
+  },
+});
+
+let resizeTimer = null;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => fitChart(), 150);
+});
+
+render(current, { refit: true });
+socket.start();
