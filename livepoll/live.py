@@ -247,6 +247,7 @@ class LiveHub:
             snapshot.epoch,
             snapshot.state.current,
             snapshot.state.voting_open,
+            snapshot.state.resets,
             show_results,
         )
         now = time.monotonic()
@@ -332,6 +333,7 @@ def encode_participant(snapshot: Snapshot) -> str:
             "state_lost": snapshot.state_lost,
             "question": _question_frame(snapshot, with_votes=False),
             "voting_open": snapshot.state.voting_open,
+            "resets": snapshot.state.resets,
             "results": results,
         },
         ensure_ascii=False,

@@ -165,12 +165,14 @@ def make_question(
 
 @dataclass(frozen=True, slots=True)
 class LiveState:
-    """What the host controls: the current question, whether it takes votes, whether results are shown."""
+    """What the host controls: the current question, whether it takes votes, whether results are shown.
+    `resets` counts the host's resets, so a phone can tell that the ballot it remembers was discarded."""
 
     current: str | None
     voting_open: bool = True
     results_visible: bool = True
     results_on_phones: bool = False
+    resets: int = 0
 
 
 class ControlAction(enum.StrEnum):
@@ -187,7 +189,7 @@ class ControlAction(enum.StrEnum):
 def apply_control(
     state: LiveState, questions: Sequence[Question], action: ControlAction, question_id: str | None
 ) -> LiveState:
-    """The new live state after a host action. `reset` leaves the state as it is (the backend clears the
+    """The new live state after a host action. `reset` only counts itself here (the backend clears the
     question's ballots); `goto` opens voting on the new question, as a host expects when moving on."""
     known = {q.id for q in questions}
     if action in (ControlAction.GOTO, ControlAction.RESET):
@@ -209,7 +211,7 @@ def apply_control(
         return replace(state, results_on_phones=True)
     if action is ControlAction.HIDE_ON_PHONES:
         return replace(state, results_on_phones=False)
-    return state
+    return replace(state, resets=state.resets + 1)
 
 
 @dataclass(frozen=True, slots=True)

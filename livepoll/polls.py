@@ -128,7 +128,7 @@ class Polls:
         if action is ControlAction.RESET:
             assert question_id is not None
             await self.backend.reset_question(session.code, question_id)
-        elif state != session.state and not await self.backend.set_state(session.code, state):
+        if state != session.state and not await self.backend.set_state(session.code, state):
             raise PollError("not_found", "No session with this code.", 404)
         return state
 

@@ -26,6 +26,8 @@ const FALLBACK_AFTER = 2; // handshakes that never opened before polling starts
 let state = config.state; // {question, voting_open, results}
 let epoch = config.epoch;
 let seq = -1;
+/** how many resets the host has made; a change means remembered ballots were discarded */
+let resets = typeof config.resets === "number" ? config.resets : null;
 let sessionOver = false;
 /** question id -> {phase: "counted" | "sending" | "offline" | "error", message?: string} */
 const local = new Map();
@@ -37,14 +39,15 @@ const storageKey = (questionId) => `livepoll:${code}:${questionId}`;
 function remembered(questionId) {
   try {
     const value = JSON.parse(sessionStorage.getItem(storageKey(questionId)) || "null");
-    return value && value.epoch === epoch && Array.isArray(value.choices) ? value.choices : null;
+    const current = value && value.epoch === epoch && (value.resets ?? null) === resets;
+    return current && Array.isArray(value.choices) ? value.choices : null;
   } catch {
     return null;
   }
 }
 function remember(questionId, choices) {
   try {
-    sessionStorage.setItem(storageKey(questionId), JSON.stringify({ epoch, choices }));
+    sessionStorage.setItem(storageKey(questionId), JSON.stringify({ epoch, resets, choices }));
   } catch {
     // storage full or disabled: the vote still counts, it just is not shown after a reload
   }
@@ -310,6 +313,13 @@ function applyState(next, { fromSocket }) {
     if (next.epoch === epoch && typeof next.seq === "number" && next.seq < seq) return; // stale frame
     epoch = next.epoch;
     seq = next.seq;
+  }
+  if (typeof next.resets === "number") {
+    if (resets !== null && next.resets !== resets) {
+      // the host reset a question: a ballot remembered from before it no longer counts
+      for (const [id, mine] of local) if (mine.phase === "counted") local.delete(id);
+    }
+    resets = next.resets;
   }
   const previous = state.question ? state.question.id : null;
   state = {

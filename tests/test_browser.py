@@ -209,7 +209,7 @@ async def test_control_panel_buttons_use_the_api_and_show_the_live_state(
 ) -> None:
     """In the control panel, Close voting and Show results on phones change the session (the phone
     follows), the preview shows a new vote live, the copy button reports success and reset (after its
-    confirmation step) deletes the votes."""
+    confirmation step) deletes the votes, which the phone shows by offering a fresh vote."""
     code, key, _ = await api.create_session(options=["tak", "nie"])
     console = Console()
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
@@ -247,4 +247,13 @@ async def test_control_panel_buttons_use_the_api_and_show_the_live_state(
         timeout=3_000,
     )
     assert await api.votes(code, key) == ({"o1": 0, "o2": 0}, 0)
+    # The phone learns that its ballot was discarded: after reopening it offers a fresh vote.
+    await panel.click('form[data-action="open"] button')
+    await phone.wait_for_function(
+        "() => !document.querySelector('#vote-status .success, #vote-status .closed')", timeout=3_000
+    )
+    await phone.tap('label[for="opt-o1"]')
+    await phone.tap("#vote-button")
+    await phone.wait_for_selector("#vote-status .success", timeout=3_000)
+    assert await api.votes(code, key) == ({"o1": 1, "o2": 0}, 1)
     assert console.unexpected() == []

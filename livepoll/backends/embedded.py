@@ -109,6 +109,7 @@ def _state_json(state: LiveState) -> str:
             "voting_open": state.voting_open,
             "results_visible": state.results_visible,
             "results_on_phones": state.results_on_phones,
+            "resets": state.resets,
         }
     )
 

@@ -151,6 +151,7 @@ async def get_session(request: Request) -> Response:
             "title": session.title,
             "question": None if question is None else question_json(question),
             "voting_open": session.state.voting_open,
+            "resets": session.state.resets,
         },
         headers={"Cache-Control": "no-store"},
     )

@@ -170,6 +170,7 @@ async def participant(request: Request) -> Response:
     config = {
         "code": code,
         "epoch": session.epoch,
+        "resets": session.state.resets,
         "lang": page.lang,
         "state": state,
         **participant_strings(page),

@@ -101,7 +101,7 @@ async def _participant_loop(ws: WebSocket, polls: Polls, code: str, participant:
 def _ref_of(text: str) -> str:
     try:
         raw = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deeply nested arrays (B2)
         return ""
     ref = raw.get("ref") if isinstance(raw, dict) else None
     return ref[:64] if isinstance(ref, str) else ""

@@ -1,0 +1,216 @@
+"""Group commit of ballots to Redis: one writer task sends everything queued since its last round trip in one
+pipeline (one ballot-script call per session and question, each atomic), announces the sessions that
+changed, and only then acknowledges each ballot.
+
+The queue is bounded (overflow policy: refuse at once, retryable) and every ballot has its own deadline, the
+configured timeout: a ballot that Redis has not stored by then fails as BackendUnavailable, never as a guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError, RedisError
+
+from livepoll.backends.base import BackendUnavailable
+from livepoll.backends.redis_layout import CHOICE_SEPARATOR, Script, SessionKeys, flag
+from livepoll.model import Ballot, BallotOutcome, Question
+
+log = logging.getLogger("livepoll.redis.ballots")
+
+REDIS_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
+# Ballots one round trip carries at most; bounds how long Redis runs one batch (~10 µs per ballot).
+MAX_BATCH = 500
+
+
+@dataclass(slots=True)
+class PendingBallot:
+    code: str
+    question: Question
+    ballot: Ballot
+    future: asyncio.Future[BallotOutcome]
+
+
+class BallotWriter:
+    def __init__(
+        self,
+        client: Callable[[], Redis],
+        prefix: str,
+        *,
+        timeout: float,
+        ttl_ms: int,
+        max_pending: int,
+        announce: Callable[[dict[str, int], float], Awaitable[None]],
+        failed: Callable[[str, BaseException], None],
+        succeeded: Callable[[], None],
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._script = Script("ballot")
+        self._timeout = timeout
+        self._ttl_ms = ttl_ms
+        self._announce = announce
+        self._failed = failed
+        self._succeeded = succeeded
+        self._queue: asyncio.Queue[PendingBallot] = asyncio.Queue(max_pending)
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.batches = 0
+        self.accepted = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="livepoll-redis-ballots")
+
+    @property
+    def alive(self) -> bool:
+        return self._task is not None and not self._task.done() and not self._closing
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    async def stop(self) -> None:
+        """Refuse new ballots, let the writer finish the queued ones (each bounded by its deadline), then
+        fail whatever is left as unavailable."""
+        self._closing = True
+        task, self._task = self._task, None
+        if task is None:
+            return
+        if not task.done():
+            try:
+                await asyncio.wait_for(self._queue.join(), self._timeout * 2)
+            except TimeoutError:
+                log.warning("stopping with %d ballot(s) queued; they fail as unavailable", self._queue.qsize())
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if not item.future.done():
+                item.future.set_exception(BackendUnavailable("the server is stopping"))
+
+    async def cast(self, code: str, question: Question, ballot: Ballot) -> BallotOutcome:
+        if self._task is None or self._closing:
+            raise BackendUnavailable("the Redis backend is not running")
+        future: asyncio.Future[BallotOutcome] = asyncio.get_running_loop().create_future()
+        try:
+            self._queue.put_nowait(PendingBallot(code, question, ballot, future))
+        except asyncio.QueueFull:
+            raise BackendUnavailable(f"{self._queue.qsize()} ballots are already waiting for Redis") from None
+        try:
+            # On timeout wait_for cancels the future: the writer then skips the ballot if it has not sent
+            # it yet, and ignores its outcome if it has. Either way nothing is acknowledged.
+            return await asyncio.wait_for(future, self._timeout)
+        except TimeoutError:
+            raise BackendUnavailable(f"Redis did not store the ballot within {self._timeout}s") from None
+
+    async def _run(self) -> None:
+        queue = self._queue
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < MAX_BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await self._write([item for item in batch if not item.future.done()])
+            except asyncio.CancelledError:
+                _fail(batch, "the server is stopping")
+                raise
+            except Exception:
+                log.exception("the ballot writer failed on a batch of %d", len(batch))
+                _fail(batch, "the ballot was not stored")
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+    async def _write(self, batch: list[PendingBallot]) -> None:
+        if not batch:
+            return
+        now = time.time()
+        groups: dict[tuple[str, str, bool], list[int]] = {}
+        for index, item in enumerate(batch):
+            groups.setdefault((item.code, item.question.id, item.question.allow_change), []).append(index)
+        try:
+            replies = await asyncio.wait_for(self._store(batch, list(groups.values()), now), self._timeout)
+        except REDIS_FAILURES as exc:
+            self._failed("ballots", exc)
+            _fail(batch, f"Redis did not store the ballot: {exc!r}")
+            return
+        self._succeeded()
+        self.batches += 1
+        outcomes: list[BallotOutcome | BackendUnavailable] = [BackendUnavailable("not stored")] * len(batch)
+        changed: dict[str, int] = {}
+        for (code, _, _), members in groups.items():
+            reply = replies[members[0]]
+            if isinstance(reply, BaseException):
+                log.error("the ballot script failed for session %s: %r", code, reply)
+                continue
+            seq, *results = reply
+            for index, outcome in zip(members, results, strict=True):
+                outcomes[index] = BallotOutcome(str(outcome))
+            if int(seq):
+                self.accepted += sum(1 for r in results if r == BallotOutcome.ACCEPTED)
+                changed[code] = max(int(seq), changed.get(code, 0))
+        if changed:
+            await self._announce(changed, now)
+        for item, result in zip(batch, outcomes, strict=True):
+            if item.future.done():
+                continue
+            if isinstance(result, BackendUnavailable):
+                item.future.set_exception(BackendUnavailable("the ballot was not stored"))
+            else:
+                item.future.set_result(result)
+
+    async def _store(self, batch: list[PendingBallot], groups: list[list[int]], now: float) -> list[Any]:
+        """One script call per (session, question) group, all in one pipeline round trip (transaction=False:
+        each call is atomic on its own). A group that met NOSCRIPT did not run and is sent once more after
+        loading the script. Returns each group's reply at the index of its first ballot."""
+        client = self._client()
+        if not self._script.sha:
+            await self._script.load(client)
+        replies: list[Any] = [None] * len(batch)
+        pending = groups
+        for _attempt in range(2):
+            pipe = client.pipeline(transaction=False)
+            for members in pending:
+                first = batch[members[0]]
+                keys = SessionKeys(self._prefix, first.code)
+                qid = first.question.id
+                args: list[str | int] = [qid, flag(first.question.allow_change), repr(now), self._ttl_ms]
+                for index in members:
+                    ballot = batch[index].ballot
+                    args += [ballot.voter, CHOICE_SEPARATOR.join(ballot.choices), repr(ballot.cast_at)]
+                pipe.evalsha(
+                    self._script.sha,
+                    5,
+                    keys.state,
+                    keys.ballots(qid),
+                    keys.tally(qid),
+                    keys.log,
+                    keys.definition,
+                    *args,
+                )
+            results = await pipe.execute(raise_on_error=False)
+            missing = []
+            for members, result in zip(pending, results, strict=True):
+                if isinstance(result, NoScriptError):
+                    missing.append(members)
+                else:
+                    replies[members[0]] = result
+            if not missing:
+                return replies
+            await self._script.load(client)
+            pending = missing
+        for members in pending:
+            replies[members[0]] = NoScriptError("the ballot script could not be loaded")
+        return replies
+
+
+def _fail(batch: list[PendingBallot], message: str) -> None:
+    for item in batch:
+        if not item.future.done():
+            item.future.set_exception(BackendUnavailable(message))

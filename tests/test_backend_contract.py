@@ -1,0 +1,649 @@
+"""The Backend contract, run against every backend: the embedded default (SQLite) and Redis (a real
+redis-server on loopback, started by these tests; a fresh key prefix per test)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from support.redis_server import RedisServer, RedisServerMissing
+
+from livepoll.backends.base import Backend, CodeTaken
+from livepoll.model import (
+    Ballot,
+    BallotOutcome,
+    LiveState,
+    Question,
+    Session,
+    Snapshot,
+    hash_host_key,
+    make_question,
+    new_join_code,
+)
+
+# Notices cross a real pub/sub on the Redis backend: allow them a moment, but a bounded one.
+NOTICE_WAIT = 2.0
+# Proving that something did *not* happen: a short bounded wait.
+QUIET_WAIT = 0.3
+BACKENDS = ["embedded", "redis"]
+
+
+@pytest.fixture(scope="session")
+def contract_redis() -> Iterator[RedisServer]:
+    """This suite's own redis-server (a fresh prefix per test keeps tests apart)."""
+    try:
+        server = RedisServer()
+    except RedisServerMissing as exc:
+        pytest.fail(str(exc))
+    server.start()
+    yield server
+    server.close()
+
+
+class Store:
+    """One store (a data dir, or a Redis and a key prefix) that several backend instances ("processes")
+    can open; every instance opened is stopped at the end of the test."""
+
+    def __init__(self, kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        self.kind = kind
+        self.tmp_path = tmp_path
+        self.request = request
+        self.prefix = f"t{secrets.token_hex(4)}"
+        self.opened: list[Backend] = []
+
+    async def open(self) -> Backend:
+        backend: Backend
+        if self.kind == "embedded":
+            from livepoll.backends.embedded import EmbeddedBackend
+
+            backend = EmbeddedBackend(self.tmp_path / "data")
+        else:
+            from livepoll.backends.redis import RedisBackend
+
+            server: RedisServer = self.request.getfixturevalue("contract_redis")
+            backend = RedisBackend(server.url, prefix=self.prefix, timeout=1.0)
+        await backend.start()
+        self.opened.append(backend)
+        await wait_until(lambda: backend.health().ready, "the backend to become ready")
+        return backend
+
+    @property
+    def redis_url(self) -> str:
+        server: RedisServer = self.request.getfixturevalue("contract_redis")
+        return server.url
+
+    async def close(self) -> None:
+        for backend in reversed(self.opened):
+            await backend.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    opened = Store(request.param, tmp_path, request)
+    yield opened
+    await asyncio.wait_for(opened.close(), 10)
+
+
+@pytest.fixture
+async def backend(store: Store) -> Backend:
+    return await store.open()
+
+
+async def wait_until(check: Callable[[], bool], what: str, within: float = NOTICE_WAIT) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def eventually(read: Callable[[], Awaitable[object]], expected: object, within: float = NOTICE_WAIT) -> None:
+    deadline = time.monotonic() + within
+    while (value := await read()) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {expected!r} within {within}s, still {value!r}")
+        await asyncio.sleep(0.02)
+
+
+def new_session(
+    *questions: Question,
+    code: str | None = None,
+    title: str = "Spotkanie",
+    created_at: float | None = None,
+    host_key: str = "host-key",
+) -> Session:
+    if not questions:
+        questions = (
+            make_question(1, "Który dzień?", ["poniedziałek", "wtorek", "środa"], None, None),
+            make_question(2, "Z kim?", ["miasto", "NGO", "biznes", "media"], 3, None),
+            make_question(3, "Na pewno?", ["tak", "nie"], None, False),
+        )
+    return Session(
+        code=code or new_join_code(),
+        title=title,
+        host_key_hash=hash_host_key(host_key),
+        questions=questions,
+        state=LiveState(current=questions[0].id),
+        created_at=time.time() if created_at is None else created_at,
+    )
+
+
+def ballot(question: Question, voter: str, *choices: str) -> Ballot:
+    return Ballot(question.id, voter, question.canonical_choices(choices), time.time())
+
+
+class Changes:
+    """Records on_change calls; `wait(code)` waits (bounded) for one after the last `clear()`."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.codes: list[str] = []
+        self._event = asyncio.Event()
+        backend.on_change = self._record
+
+    def _record(self, code: str) -> None:
+        self.codes.append(code)
+        self._event.set()
+
+    def clear(self) -> None:
+        self.codes.clear()
+        self._event.clear()
+
+    async def wait(self, code: str, within: float = NOTICE_WAIT) -> None:
+        deadline = time.monotonic() + within
+        while code not in self.codes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no change notice for {code} within {within}s (got {self.codes})")
+            self._event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), remaining)
+
+    async def quiet(self, code: str) -> bool:
+        await asyncio.sleep(QUIET_WAIT)
+        return code not in self.codes
+
+
+# Sessions ------------------------------------------------------------------------------------------------
+
+
+async def test_create_then_get_returns_the_same_session(backend: Backend) -> None:
+    """A stored session reads back field for field, with an epoch."""
+    session = new_session()
+    await backend.create_session(session)
+    stored = await backend.get_session(session.code)
+    assert stored is not None
+    assert (stored.code, stored.title, stored.host_key_hash) == (session.code, session.title, session.host_key_hash)
+    assert stored.questions == session.questions
+    assert stored.state == session.state
+    assert stored.created_at == pytest.approx(session.created_at)
+    assert stored.epoch
+
+
+async def test_unknown_session_is_none_everywhere(backend: Backend) -> None:
+    """An unknown code reads as absent and refuses ballots as no_session."""
+    session = new_session()
+    question = session.questions[0]
+    assert await backend.get_session(session.code) is None
+    assert await backend.snapshot(session.code) is None
+    assert await backend.tallies(session.code) == {}
+    assert await backend.responses(session.code) == []
+    assert await backend.set_state(session.code, LiveState(current=None)) is False
+    outcome = await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"))
+    assert outcome is BallotOutcome.NO_SESSION
+
+
+async def test_taken_code_raises_code_taken(backend: Backend) -> None:
+    """A second session with a live session's code is refused and the first one is untouched."""
+    first = new_session(title="first")
+    await backend.create_session(first)
+    with pytest.raises(CodeTaken):
+        await backend.create_session(new_session(code=first.code, title="second", host_key="other-key"))
+    stored = await backend.get_session(first.code)
+    assert stored is not None and stored.title == "first"
+
+
+async def test_list_sessions_newest_first(backend: Backend) -> None:
+    """list_sessions returns every stored session, newest first."""
+    now = time.time()
+    sessions = [new_session(title=f"s{i}", created_at=now - 100 + i) for i in range(3)]
+    for session in sessions:
+        await backend.create_session(session)
+    listed = await backend.list_sessions()
+    assert [s.code for s in listed] == [s.code for s in reversed(sessions)]
+
+
+async def test_delete_session_removes_it_and_its_ballots(backend: Backend) -> None:
+    """Deleting removes the session and its ballots at once; a second delete reports False."""
+    session = new_session()
+    question = session.questions[0]
+    await backend.create_session(session)
+    await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"))
+    assert await backend.delete_session(session.code) is True
+    assert await backend.get_session(session.code) is None
+    assert await backend.snapshot(session.code) is None
+    assert await backend.tallies(session.code) == {}
+    assert await backend.responses(session.code) == []
+    assert session.code not in [s.code for s in await backend.list_sessions()]
+    assert await backend.delete_session(session.code) is False
+
+
+async def test_code_can_be_reused_after_delete(backend: Backend) -> None:
+    """A deleted session's code is free again, and the new session starts with no ballots."""
+    session = new_session()
+    question = session.questions[0]
+    await backend.create_session(session)
+    await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"))
+    await backend.delete_session(session.code)
+    again = new_session(code=session.code, title="again")
+    await backend.create_session(again)
+    tallies = await backend.tallies(again.code)
+    assert all(t.voters == 0 for t in tallies.values())
+    stored = await backend.get_session(again.code)
+    assert stored is not None and stored.title == "again"
+
+
+async def test_set_state_replaces_the_live_state(backend: Backend) -> None:
+    """set_state stores the whole live state and reports whether the session exists."""
+    session = new_session()
+    await backend.create_session(session)
+    state = LiveState(current="q2", voting_open=False, results_visible=False, results_on_phones=True)
+    assert await backend.set_state(session.code, state) is True
+    stored = await backend.get_session(session.code)
+    assert stored is not None and stored.state == state
+    assert await backend.set_state(session.code, LiveState(current=None)) is True
+    stored = await backend.get_session(session.code)
+    assert stored is not None and stored.state.current is None
+
+
+# Ballots -------------------------------------------------------------------------------------------------
+
+
+async def test_ballot_outcomes(backend: Backend) -> None:
+    """accepted, unchanged, change, change_not_allowed, voting_closed and not_current, each as specified."""
+    session = new_session()
+    q1, q2, q3 = session.questions
+    code = session.code
+    await backend.create_session(session)
+
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1")) is BallotOutcome.ACCEPTED
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1")) is BallotOutcome.UNCHANGED
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2")) is BallotOutcome.ACCEPTED
+    tally = (await backend.tallies(code))[q1.id]
+    assert (dict(tally.votes), tally.voters) == ({"o1": 0, "o2": 1, "o3": 0}, 1)
+
+    assert await backend.cast_ballot(code, q2, ballot(q2, "ala", "o1")) is BallotOutcome.NOT_CURRENT
+
+    await backend.set_state(code, LiveState(current=q3.id))
+    assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o1")) is BallotOutcome.ACCEPTED
+    # Identical re-send is acknowledged also where changes are not allowed; a different one is refused.
+    assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o1")) is BallotOutcome.UNCHANGED
+    assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o2")) is BallotOutcome.CHANGE_NOT_ALLOWED
+    tally = (await backend.tallies(code))[q3.id]
+    assert (dict(tally.votes), tally.voters) == ({"o1": 1, "o2": 0}, 1)
+
+    await backend.set_state(code, LiveState(current=q3.id, voting_open=False))
+    assert await backend.cast_ballot(code, q3, ballot(q3, "ola", "o2")) is BallotOutcome.VOTING_CLOSED
+    assert (await backend.tallies(code))[q3.id].voters == 1
+
+
+async def test_changed_multi_choice_ballot_moves_counts_exactly(backend: Backend) -> None:
+    """Changing a multi-choice ballot removes every old choice and adds every new one."""
+    session = new_session()
+    q2 = session.questions[1]
+    await backend.create_session(session)
+    await backend.set_state(session.code, LiveState(current=q2.id))
+    await backend.cast_ballot(session.code, q2, ballot(q2, "ala", "o1", "o2", "o3"))
+    await backend.cast_ballot(session.code, q2, ballot(q2, "ola", "o1"))
+    await backend.cast_ballot(session.code, q2, ballot(q2, "ala", "o4", "o1"))
+    tally = (await backend.tallies(session.code))[q2.id]
+    assert dict(tally.votes) == {"o1": 2, "o2": 0, "o3": 0, "o4": 1}
+    assert tally.voters == 2
+
+
+async def test_tallies_cover_every_question(backend: Backend) -> None:
+    """tallies() has a tally per question; questions without ballots count zero."""
+    session = new_session()
+    q1, q2, q3 = session.questions
+    await backend.create_session(session)
+    for voter, choice in [("a", "o1"), ("b", "o1"), ("c", "o3")]:
+        await backend.cast_ballot(session.code, q1, ballot(q1, voter, choice))
+    tallies = await backend.tallies(session.code)
+    assert dict(tallies[q1.id].votes) == {"o1": 2, "o2": 0, "o3": 1}
+    assert tallies[q1.id].voters == 3
+    for question in (q2, q3):
+        if question.id in tallies:
+            assert tallies[question.id].voters == 0
+            assert set(tallies[question.id].votes.values()) <= {0}
+
+
+async def test_responses_hold_the_latest_ballot_per_voter(backend: Backend) -> None:
+    """One response per counted ballot, oldest first, with the latest choices and time after a change."""
+    session = new_session()
+    q1 = session.questions[0]
+    code = session.code
+    await backend.create_session(session)
+    first = Ballot(q1.id, "ala", ("o1",), 1000.0)
+    second = Ballot(q1.id, "ola", ("o2",), 1001.0)
+    changed = Ballot(q1.id, "ala", ("o3",), 1002.0)
+    for b in (first, second, changed):
+        assert (await backend.cast_ballot(code, q1, b)).acknowledged
+    # An identical re-send changes nothing, not even the time.
+    await backend.cast_ballot(code, q1, Ballot(q1.id, "ola", ("o2",), 1003.0))
+    rows = await backend.responses(code)
+    assert [(r.question_id, r.voter, r.choices, r.answered_at) for r in rows] == [
+        (q1.id, "ola", ("o2",), 1001.0),
+        (q1.id, "ala", ("o3",), 1002.0),
+    ]
+
+
+async def test_reset_question_discards_its_ballots_only(backend: Backend) -> None:
+    """reset_question empties one question's tally and responses; others keep theirs; voting starts over."""
+    session = new_session()
+    q1, q2, _ = session.questions
+    code = session.code
+    await backend.create_session(session)
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"))
+    await backend.set_state(code, LiveState(current=q2.id))
+    await backend.cast_ballot(code, q2, ballot(q2, "ala", "o2"))
+    await backend.set_state(code, LiveState(current=q1.id))
+
+    await backend.reset_question(code, q1.id)
+    tallies = await backend.tallies(code)
+    assert tallies.get(q1.id) is None or tallies[q1.id].voters == 0
+    assert tallies[q2.id].voters == 1
+    assert [(r.question_id, r.voter) for r in await backend.responses(code)] == [(q2.id, "ala")]
+    # The same ballot as before the reset counts again.
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1")) is BallotOutcome.ACCEPTED
+    assert (await backend.tallies(code))[q1.id].voters == 1
+
+
+async def test_two_hundred_concurrent_voters_are_counted_exactly(backend: Backend) -> None:
+    """200 voters casting at once: every ballot accepted, totals exact."""
+    session = new_session()
+    q1 = session.questions[0]
+    await backend.create_session(session)
+    choices = [f"o{1 + i % 3}" for i in range(200)]
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(*(backend.cast_ballot(session.code, q1, ballot(q1, f"v{i}", c)) for i, c in enumerate(choices))),
+        10,
+    )
+    assert set(outcomes) == {BallotOutcome.ACCEPTED}
+    tally = (await backend.tallies(session.code))[q1.id]
+    assert tally.voters == 200
+    assert dict(tally.votes) == {o: choices.count(o) for o in ("o1", "o2", "o3")}
+    assert len(await backend.responses(session.code)) == 200
+
+
+async def test_hundred_concurrent_ballots_from_one_voter_count_once(backend: Backend) -> None:
+    """One participant sending 100 ballots at once is one voter: identical ones count once, different ones
+    leave exactly one choice counted (B8)."""
+    session = new_session()
+    q1, _, q3 = session.questions
+    code = session.code
+    await backend.create_session(session)
+
+    same = await asyncio.wait_for(
+        asyncio.gather(*(backend.cast_ballot(code, q1, ballot(q1, "ala", "o2")) for _ in range(100))), 10
+    )
+    assert sorted(same).count(BallotOutcome.ACCEPTED) == 1
+    assert set(same) == {BallotOutcome.ACCEPTED, BallotOutcome.UNCHANGED}
+
+    mixed = await asyncio.wait_for(
+        asyncio.gather(*(backend.cast_ballot(code, q1, ballot(q1, "ola", f"o{1 + i % 3}")) for i in range(100))),
+        10,
+    )
+    assert all(o.acknowledged for o in mixed)
+    tally = (await backend.tallies(code))[q1.id]
+    assert tally.voters == 2 and sum(tally.votes.values()) == 2
+
+    await backend.set_state(code, LiveState(current=q3.id))
+    fixed = await asyncio.wait_for(
+        asyncio.gather(*(backend.cast_ballot(code, q3, ballot(q3, "ala", f"o{1 + i % 2}")) for i in range(100))),
+        10,
+    )
+    assert fixed.count(BallotOutcome.ACCEPTED) == 1
+    assert set(fixed) <= {BallotOutcome.ACCEPTED, BallotOutcome.UNCHANGED, BallotOutcome.CHANGE_NOT_ALLOWED}
+    tally = (await backend.tallies(code))[q3.id]
+    assert tally.voters == 1 and sum(tally.votes.values()) == 1
+
+
+# Live ----------------------------------------------------------------------------------------------------
+
+
+async def test_snapshot_shows_the_current_question_and_its_tally(backend: Backend) -> None:
+    """A snapshot carries the state, the current question and its tally; no question, no tally."""
+    session = new_session()
+    q1, q2, _ = session.questions
+    await backend.create_session(session)
+    await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o3"))
+    snap = await backend.snapshot(session.code)
+    assert snap is not None
+    assert (snap.code, snap.state, snap.question, snap.state_lost) == (session.code, session.state, q1, False)
+    assert snap.tally is not None and snap.tally.voters == 1 and snap.tally.votes["o3"] == 1
+    stored = await backend.get_session(session.code)
+    assert stored is not None and snap.epoch == stored.epoch
+
+    await backend.set_state(session.code, LiveState(current=q2.id))
+    snap = await backend.snapshot(session.code)
+    assert snap is not None and snap.question == q2
+    assert snap.tally is not None and snap.tally.voters == 0
+
+    await backend.set_state(session.code, LiveState(current=None))
+    snap = await backend.snapshot(session.code)
+    assert snap is not None and snap.question is None and snap.tally is None
+
+
+async def test_snapshot_seq_grows_on_every_change(backend: Backend) -> None:
+    """seq grows with each accepted ballot, state change and reset, and not with refused ballots."""
+    session = new_session()
+    q1 = session.questions[0]
+    code = session.code
+    await backend.create_session(session)
+
+    async def seq() -> int:
+        snap = await backend.snapshot(code)
+        assert snap is not None
+        return snap.seq
+
+    seen = [await seq()]
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"))
+    seen.append(await seq())
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"))
+    seen.append(await seq())
+    await backend.set_state(code, LiveState(current=q1.id, voting_open=False))
+    seen.append(await seq())
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2")) is BallotOutcome.VOTING_CLOSED
+    assert await seq() == seen[-1]
+    await backend.reset_question(code, q1.id)
+    seen.append(await seq())
+    assert seen == sorted(set(seen)), seen
+
+
+async def test_snapshot_counts_reported_participants(backend: Backend) -> None:
+    """participants is what report_presence said last."""
+    session = new_session()
+    code = session.code
+    await backend.create_session(session)
+    await backend.get_session(code)
+
+    async def participants() -> int | None:
+        snap = await backend.snapshot(code)
+        return None if snap is None else snap.participants
+
+    assert await participants() == 0
+    await backend.report_presence(code, 3)
+    await eventually(participants, 3)
+    await backend.report_presence(code, 5)
+    await eventually(participants, 5)
+    await backend.report_presence(code, 0)
+    await eventually(participants, 0)
+
+
+async def test_on_change_fires_for_watched_sessions_only(backend: Backend) -> None:
+    """Ballots, state changes, resets and deletion notify a watched session; an unwatched one stays quiet."""
+    changes = Changes(backend)
+    session = new_session()
+    q1 = session.questions[0]
+    code = session.code
+    await backend.create_session(session)
+    await backend.watch(code)
+    await wait_until(lambda: backend.health().ready, "the listener to subscribe")
+
+    for action in (
+        lambda: backend.cast_ballot(code, q1, ballot(q1, "ala", "o1")),
+        lambda: backend.set_state(code, LiveState(current=q1.id, voting_open=False)),
+        lambda: backend.reset_question(code, q1.id),
+    ):
+        changes.clear()
+        await action()
+        await changes.wait(code)
+
+    await backend.unwatch(code)
+    await backend.set_state(code, LiveState(current=q1.id))
+    changes.clear()
+    await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2"))
+    assert await changes.quiet(code)
+
+    await backend.watch(code)
+    await asyncio.sleep(0.1)  # let the subscription land before the delete
+    changes.clear()
+    await backend.delete_session(code)
+    await changes.wait(code)
+
+
+async def test_expire_sessions_deletes_only_inactive_ones(backend: Backend) -> None:
+    """expire_sessions removes sessions with no activity since the given time, whole."""
+    session = new_session()
+    q1 = session.questions[0]
+    await backend.create_session(session)
+    await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o1"))
+    assert await backend.expire_sessions(time.time() - 60) == 0
+    assert await backend.get_session(session.code) is not None
+    assert await backend.expire_sessions(time.time() + 1) == 1
+    assert await backend.get_session(session.code) is None
+    assert await backend.tallies(session.code) == {}
+    assert await backend.responses(session.code) == []
+
+
+async def test_shared_secret_is_shared_between_processes(store: Store) -> None:
+    """The first process to ask creates the secret; every other one reads the same value."""
+    first, second = await store.open(), await store.open()
+    value, created = await first.shared_secret("cookie", lambda: "generated-first")
+    assert (value, created) == ("generated-first", True)
+    assert await second.shared_secret("cookie", lambda: "generated-second") == ("generated-first", False)
+    assert await first.shared_secret("cookie", lambda: "again") == ("generated-first", False)
+
+
+async def test_health_is_ready_when_started(backend: Backend) -> None:
+    """A started backend reports ready, with details."""
+    health = backend.health()
+    assert health.ready is True
+    assert isinstance(health.detail, dict) and health.detail
+
+
+# Several processes on one store (Redis only: the embedded backend is one process by design) -------------
+
+
+@pytest.fixture
+async def redis_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    opened = Store("redis", tmp_path, request)
+    yield opened
+    await asyncio.wait_for(opened.close(), 10)
+
+
+async def test_processes_see_each_others_ballots_and_presence(redis_store: Store) -> None:
+    """A ballot cast in one process notifies and shows in another; participants sum over processes."""
+    a, b = await redis_store.open(), await redis_store.open()
+    changes = Changes(b)
+    session = new_session()
+    q1 = session.questions[0]
+    await a.create_session(session)
+    await b.watch(session.code)
+    await asyncio.sleep(0.1)
+    changes.clear()
+    assert await a.cast_ballot(session.code, q1, ballot(q1, "ala", "o2")) is BallotOutcome.ACCEPTED
+    await changes.wait(session.code)
+    snap: Snapshot | None = await b.snapshot(session.code)
+    assert snap is not None and snap.tally is not None and snap.tally.votes["o2"] == 1
+
+    await a.report_presence(session.code, 3)
+    await b.report_presence(session.code, 4)
+
+    async def participants() -> int | None:
+        snap = await a.snapshot(session.code)
+        return None if snap is None else snap.participants
+
+    await eventually(participants, 7)
+    await b.stop()  # a stopping process takes its participants with it
+    await eventually(participants, 3)
+
+
+async def test_redis_keys_share_the_session_hash_tag_and_carry_a_ttl(redis_store: Store) -> None:
+    """Every key of a session is `{prefix}:{CODE}:...` (one Cluster slot) and expires by itself."""
+    from redis.asyncio import Redis
+
+    backend = await redis_store.open()
+    session = new_session()
+    q1 = session.questions[0]
+    await backend.create_session(session)
+    await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o1"))
+    await backend.report_presence(session.code, 2)
+    prefix = redis_store.prefix
+    async with Redis.from_url(redis_store.redis_url, decode_responses=True) as raw:
+        keys = set(await raw.keys(f"{prefix}:*"))
+        session_keys = keys - {f"{prefix}:sessions"}
+        tag = f"{prefix}:{{{session.code}}}:"
+        assert {k.removeprefix(tag) for k in session_keys} == {
+            "session",
+            "state",
+            "ballots:q1",
+            "tally:q1",
+            "log",
+            "presence",
+        }
+        assert await raw.type(f"{tag}log") == "stream"
+        for key in session_keys:
+            assert 0 < await raw.pttl(key) <= 30 * 86400 * 1000, key
+
+
+async def test_redis_scripts_are_reloaded_after_script_flush(redis_store: Store) -> None:
+    """A Redis that forgot the scripts (restart, SCRIPT FLUSH) answers NOSCRIPT; the backend reloads them."""
+    from redis.asyncio import Redis
+
+    backend = await redis_store.open()
+    session = new_session()
+    q1 = session.questions[0]
+    await backend.create_session(session)
+    assert await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o1")) is BallotOutcome.ACCEPTED
+    async with Redis.from_url(redis_store.redis_url) as raw:
+        await raw.script_flush()
+    assert await backend.cast_ballot(session.code, q1, ballot(q1, "ola", "o2")) is BallotOutcome.ACCEPTED
+    assert await backend.set_state(session.code, LiveState(current=q1.id, voting_open=False)) is True
+    assert (await backend.tallies(session.code))[q1.id].voters == 2
+
+
+async def test_redis_sessions_past_retention_expire_and_stay_gone(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Redis drops an inactive session's keys after the retention time by itself, and the process that
+    created it does not rebuild it from its cache."""
+    from livepoll.backends.redis import RedisBackend
+
+    server: RedisServer = request.getfixturevalue("contract_redis")
+    backend = RedisBackend(server.url, prefix=f"t{secrets.token_hex(4)}", retention_seconds=1.0)
+    await backend.start()
+    try:
+        session = new_session()
+        await backend.create_session(session)
+        assert await backend.get_session(session.code) is not None
+        await asyncio.sleep(1.3)
+        assert await backend.get_session(session.code) is None
+        assert await backend.snapshot(session.code) is None
+        assert await backend.list_sessions() == []
+    finally:
+        await backend.stop()
