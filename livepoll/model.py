@@ -196,7 +196,7 @@ def apply_control(
         if question_id is None:
             raise PollError("invalid_control", f"Action {action.value!r} needs a question id.", 422)
         if question_id not in known:
-            raise PollError("unknown_question", f"No question {question_id!r} in this session.", 404)
+            raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
     if action is ControlAction.GOTO:
         return replace(state, current=question_id, voting_open=True)
     if action is ControlAction.OPEN:

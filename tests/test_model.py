@@ -100,7 +100,7 @@ def test_controls_change_the_live_state() -> None:
     assert apply_control(hidden, questions, ControlAction.SHOW_RESULTS, None).results_visible
     with pytest.raises(PollError) as refused:
         apply_control(state, questions, ControlAction.GOTO, "q9")
-    assert refused.value.status == 404
+    assert refused.value.status == 422
     with pytest.raises(PollError):
         apply_control(state, questions, ControlAction.RESET, None)
 

@@ -31,6 +31,7 @@ from livepoll.model import (
     Snapshot,
     Tally,
 )
+from livepoll.tasks import cancel_and_wait
 
 log = logging.getLogger("livepoll.embedded")
 
@@ -162,8 +163,7 @@ class EmbeddedBackend(Backend):
     async def stop(self) -> None:
         if self._writer is not None:
             await self._queue.join()
-            self._writer.cancel()
-            await asyncio.gather(self._writer, return_exceptions=True)
+            await cancel_and_wait(self._writer)
             self._writer = None
         if self._db is not None:
             await self._in_thread(self._db.close)

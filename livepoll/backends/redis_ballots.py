@@ -21,6 +21,7 @@ from redis.exceptions import NoScriptError, RedisError
 from livepoll.backends.base import BackendUnavailable
 from livepoll.backends.redis_layout import CHOICE_SEPARATOR, Script, SessionKeys, flag
 from livepoll.model import Ballot, BallotOutcome, Question
+from livepoll.tasks import cancel_and_wait
 
 log = logging.getLogger("livepoll.redis.ballots")
 
@@ -87,8 +88,7 @@ class BallotWriter:
                 await asyncio.wait_for(self._queue.join(), self._timeout * 2)
             except TimeoutError:
                 log.warning("stopping with %d ballot(s) queued; they fail as unavailable", self._queue.qsize())
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task)
         while not self._queue.empty():
             item = self._queue.get_nowait()
             if not item.future.done():

@@ -21,6 +21,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
+from livepoll.tasks import cancel_and_wait
+
 log = logging.getLogger("livepoll.redis.notices")
 
 # Reconnect backoff: doubles from BACKOFF_MIN up to BACKOFF_CAP with jitter, back to the minimum after a
@@ -81,8 +83,7 @@ class NoticeListener:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait(task)
         await self._close_pubsub()
         self.connected = False
 

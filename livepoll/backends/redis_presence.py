@@ -17,6 +17,7 @@ from typing import Any
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.backends.redis_layout import Script, SessionKeys, Step, eval_source
+from livepoll.tasks import cancel_and_wait
 
 log = logging.getLogger("livepoll.redis.presence")
 
@@ -48,8 +49,7 @@ class PresenceReporter:
     async def stop(self) -> None:
         """Stop the loop and take this process's participants out of the counts now, not when they go stale."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait(self._task)
             self._task = None
         if self._wanted:
             steps: list[Step] = [(self._step, (code, 0)) for code in self._wanted]

@@ -134,15 +134,19 @@ async def list_sessions(request: Request) -> Response:
     )
 
 
-async def get_session(request: Request) -> Response:
-    code = request.path_params["code"]
+async def public_session(request: Request) -> Session:
+    """The session named in the path, for anyone; wrong codes count against the address (guessing)."""
     limiter: CodeGuessLimiter = request.app.state.code_guesses
     limiter.check(request)
     try:
-        session = await _polls(request).session(code)
+        return await _polls(request).session(request.path_params["code"])
     except PollError:
         limiter.miss(request)
         raise
+
+
+async def get_session(request: Request) -> Response:
+    session = await public_session(request)
     question = session.current_question
     response = JSONResponse(
         {
@@ -247,7 +251,7 @@ async def export_responses(request: Request) -> Response:
 
 
 async def qr(request: Request) -> Response:
-    session = await _polls(request).session(request.path_params["code"])
+    session = await public_session(request)
     link = join_link(_credentials(request).base_url(request), session.code)
     return Response(qr_svg(link), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
 

@@ -23,7 +23,8 @@ from livepoll.config import Settings, load_settings
 from livepoll.live import LiveHub
 from livepoll.polls import Polls
 from livepoll.resources import static_dir
-from livepoll.web import api, sockets
+from livepoll.tasks import cancel_and_wait
+from livepoll.web import api, openapi, sockets
 from livepoll.web.auth import Credentials
 from livepoll.web.errors import exception_handlers
 from livepoll.web.limits import CodeGuessLimiter
@@ -122,8 +123,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         try:
             yield
         finally:
-            sweeper.cancel()
-            await asyncio.gather(sweeper, return_exceptions=True)
+            await cancel_and_wait(sweeper)
             await store.stop()
 
     from livepoll.web import pages
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        *openapi.routes,
         *api.routes,
         *sockets.routes,
         Mount("/static", app=StaticFiles(directory=static_dir()), name="static"),

@@ -47,6 +47,11 @@ _STR: Schema = {"type": "string"}
 _INT: Schema = {"type": "integer", "minimum": 0}
 _BOOL: Schema = {"type": "boolean"}
 _NULLABLE_STR: Schema = {"type": ["string", "null"]}
+_RESETS: Schema = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "Resets by the host so far; when it changes, a ballot the phone remembers may be gone.",
+}
 
 
 def response_schemas() -> dict[str, Schema]:
@@ -109,6 +114,7 @@ def response_schemas() -> dict[str, Schema]:
                 "title": _STR,
                 "question": {"oneOf": [ref("Question"), {"type": "null"}]},
                 "voting_open": _BOOL,
+                "resets": _RESETS,
             }
         ),
         "Accepted": _obj({"accepted": {"const": True}}, "The ballot is durably stored (or was already)."),
@@ -165,6 +171,7 @@ def response_schemas() -> dict[str, Schema]:
                     ]
                 },
                 "voting_open": _BOOL,
+                "resets": _RESETS,
                 "results": {
                     "oneOf": [
                         _obj(
@@ -190,7 +197,32 @@ def request_schemas() -> dict[str, Schema]:
         schema = model.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
+    _refine(schemas)
     return schemas
+
+
+_NOT_BLANK = r"\S"
+
+
+def _refine(schemas: dict[str, Schema]) -> None:
+    """Rules the validators apply that pydantic's schema leaves out, written as JSON Schema 2020-12.
+
+    Texts are stripped before their length is checked, so a blank one is refused: `pattern: \\S`. Options
+    must differ, and `goto`/`reset` need a question. (`max_choices` up to the number of options cannot be
+    said in JSON Schema; the server answers 422 `invalid_question`.)"""
+    schemas["SessionIn"]["properties"]["title"]["pattern"] = _NOT_BLANK
+    question = schemas["QuestionIn"]["properties"]
+    question["text"]["pattern"] = _NOT_BLANK
+    question["options"]["items"]["pattern"] = _NOT_BLANK
+    question["options"]["uniqueItems"] = True
+    question["options"]["description"] = "Distinct labels (compared after trimming spaces), one per option."
+    question["max_choices"]["description"] = "1 = single choice (default); at most the number of options."
+    schemas["ControlIn"]["allOf"] = [
+        {
+            "if": {"properties": {"action": {"enum": ["goto", "reset"]}}, "required": ["action"]},
+            "then": {"required": ["question"], "properties": {"question": {"type": "string"}}},
+        }
+    ]
 
 
 def _json(schema: Schema, example: object = None) -> dict[str, Any]:
@@ -231,8 +263,9 @@ _CSV_PARAMS: list[Schema] = [
         "name": "delimiter",
         "in": "query",
         "required": False,
-        "description": "`semicolon` for the dialect Polish Excel opens by double-click (`;`, decimal comma).",
-        "schema": {"type": "string", "enum": ["comma", "semicolon"]},
+        "description": "`semicolon` for the dialect Polish Excel opens by double-click (`;`, decimal comma); "
+        "anything else means commas.",
+        "schema": {"type": "string", "examples": ["semicolon"]},
     }
 ]
 

@@ -19,6 +19,7 @@ from livepoll.live import LiveHub, Role, Viewer
 from livepoll.model import PollError, host_key_matches
 from livepoll.polls import Polls
 from livepoll.web.auth import Credentials
+from livepoll.web.limits import CodeGuessLimiter
 from livepoll.web.schemas import VoteMessage
 
 log = logging.getLogger("livepoll.sockets")
@@ -59,9 +60,16 @@ async def participant_socket(ws: WebSocket) -> None:
     if participant is None:
         participant, cookie = credentials.new_participant()
         headers.append(credentials.participant_cookie_header(ws, cookie))
+    limiter: CodeGuessLimiter = ws.app.state.code_guesses
+    try:
+        limiter.check(ws)
+    except PollError:
+        await ws.close(code=CLOSE_POLICY)  # before accept: the handshake is refused
+        return
     session = await polls.backend.get_session(code)
     await ws.accept(headers=headers)
     if session is None:
+        limiter.miss(ws)
         await ws.close(code=CLOSE_NOT_FOUND, reason="no session with this code")
         return
     viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws))

@@ -418,8 +418,11 @@ class LivepollClient(httpx.AsyncClient):
             await super().aclose()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
     ) -> None:
         # httpx closes the transport here, which participants share with their parent: only the owner may.
         if self._owns_transport:
-            await super().__aexit__(exc_type, exc, tb)
+            await super().__aexit__(exc_type, exc_value, traceback)
