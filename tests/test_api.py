@@ -269,9 +269,15 @@ async def test_get_unknown_code_is_404(api: LivepollClient) -> None:
 
 
 async def test_unknown_api_route_and_wrong_method_have_error_bodies(api: LivepollClient) -> None:
-    """404 for an unknown route and 405 for a wrong method also answer {"error", "message"}."""
+    """404 for an unknown route and 405 for a wrong method also answer {"error", "message"}; a 405 names
+    every method the path allows."""
     assert_error(await api.get("/api/v1/nothing/here"), 404)
-    assert_error(await api.put("/api/v1/sessions", json={}), 405)
+    wrong = await api.put("/api/v1/sessions", json={})
+    assert_error(wrong, 405)
+    assert {m.strip() for m in wrong.headers["allow"].split(",")} >= {"GET", "POST"}
+    code, _, _ = await api.create_session()
+    wrong = await api.put(f"/api/v1/sessions/{code}", json={})
+    assert {m.strip() for m in wrong.headers["allow"].split(",")} >= {"GET", "DELETE"}
 
 
 # POST /api/v1/sessions/{code}/votes -----------------------------------------------------------------------

@@ -256,13 +256,20 @@ async def qr(request: Request) -> Response:
     return Response(qr_svg(link), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
 
 
+async def sessions(request: Request) -> Response:
+    return await (create_session(request) if request.method == "POST" else list_sessions(request))
+
+
+async def session_resource(request: Request) -> Response:
+    return await (delete_session(request) if request.method == "DELETE" else get_session(request))
+
+
 CODE = "{code:code}"
 
+# One route per path (dispatching on the method), so that a 405 names every allowed method in `Allow`.
 routes: list[BaseRoute] = [
-    Route("/api/v1/sessions", create_session, methods=["POST"]),
-    Route("/api/v1/sessions", list_sessions, methods=["GET"]),
-    Route(f"/api/v1/sessions/{CODE}", get_session, methods=["GET"]),
-    Route(f"/api/v1/sessions/{CODE}", delete_session, methods=["DELETE"]),
+    Route("/api/v1/sessions", sessions, methods=["GET", "POST"]),
+    Route(f"/api/v1/sessions/{CODE}", session_resource, methods=["GET", "DELETE"]),
     Route(f"/api/v1/sessions/{CODE}/votes", cast_vote, methods=["POST"]),
     Route(f"/api/v1/sessions/{CODE}/control", control, methods=["POST"]),
     Route(f"/api/v1/sessions/{CODE}/results", results, methods=["GET"]),
