@@ -3,7 +3,7 @@
 
 import { postJSON, readConfig, setNotice, Texts } from "./common.js";
 import { renderBars } from "./chart.js";
-import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket } from "./live-socket.js";
+import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket, newestFrames } from "./live-socket.js";
 
 const config = readConfig();
 const texts = new Texts(config);
@@ -17,8 +17,6 @@ const previewChart = $("preview-chart");
 const barTemplate = $("tpl-bar");
 
 let current = config.initial;
-let epoch = null;
-let seq = -1;
 
 function showStatus(text, kind = "") {
   status.className = `notice ${kind}`.trim();
@@ -123,14 +121,10 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
 // Live preview -----------------------------------------------------------------------------------------
 
 const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter`, {
-  onMessage(message) {
-    if (message.type !== "results") return;
-    if (message.epoch === epoch && message.seq < seq) return;
-    epoch = message.epoch;
-    seq = message.seq;
+  onMessage: newestFrames("results", (message) => {
     current = message;
     renderResults(message);
-  },
+  }),
   onStatus(state, detail) {
     if (state === "open") {
       if (status.textContent === texts.t("reconnecting")) showStatus("");

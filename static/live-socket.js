@@ -13,6 +13,22 @@ export const CLOSE_GONE = 4410;
 const FINAL = new Set([CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_GONE]);
 const RESTARTING = new Set([1001, 1012]);
 
+/**
+ * A message handler that passes on only frames of `type` that are not older than the newest one seen:
+ * `seq` only grows within an epoch, and a new epoch (state rebuilt after a loss) always counts as newer.
+ */
+export function newestFrames(type, handler) {
+  let epoch = null;
+  let seq = -1;
+  return (message) => {
+    if (message.type !== type) return;
+    if (message.epoch === epoch && message.seq < seq) return;
+    epoch = message.epoch;
+    seq = message.seq;
+    handler(message);
+  };
+}
+
 export class LiveSocket {
   /**
    * @param {string} path  e.g. "/ws/v1/sessions/72815366"

@@ -2,7 +2,7 @@
 
 import { postJSON, readConfig, setNotice, Texts } from "./common.js";
 import { renderBars } from "./chart.js";
-import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket } from "./live-socket.js";
+import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket, newestFrames } from "./live-socket.js";
 
 const config = readConfig();
 const texts = new Texts(config);
@@ -27,8 +27,6 @@ const SUMMARY_EVERY = 8000; // screen readers hear the numbers at most this ofte
 const NOTICE_DELAY = 1500;
 
 let current = config.initial;
-let epoch = null;
-let seq = -1;
 
 // Fitting: long Polish labels wrap; if the chart still overflows the stage, shrink it step by step.
 function fitChart() {
@@ -172,14 +170,10 @@ document.addEventListener("keydown", (event) => {
 
 let noticeTimer = null;
 const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter`, {
-  onMessage(message) {
-    if (message.type !== "results") return;
-    if (message.epoch === epoch && message.seq < seq) return;
-    epoch = message.epoch;
-    seq = message.seq;
+  onMessage: newestFrames("results", (message) => {
     current = message;
     render(message);
-  },
+  }),
   onStatus(status, detail) {
     clearTimeout(noticeTimer);
     if (status === "open") {

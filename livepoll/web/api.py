@@ -11,28 +11,18 @@ from starlette.routing import BaseRoute, Route
 
 from livepoll import exports
 from livepoll.model import PollError, Question, Session, group_join_code
-from livepoll.polls import Polls, QuestionDraft
+from livepoll.polls import QuestionDraft
 from livepoll.qr import join_link, qr_svg
-from livepoll.web.auth import Credentials
 from livepoll.web.errors import error_response
 from livepoll.web.limits import CodeGuessLimiter
 from livepoll.web.schemas import ControlIn, SessionIn, VoteIn
+from livepoll.web.state import credentials_of, polls_of
 
 Body = TypeVar("Body", bound=BaseModel)
 
 # Request bodies larger than this are refused before parsing (a 100-question session is ~100 KiB).
 MAX_BODY_BYTES = 256 * 1024
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def _polls(request: Request) -> Polls:
-    polls: Polls = request.app.state.polls
-    return polls
-
-
-def _credentials(request: Request) -> Credentials:
-    credentials: Credentials = request.app.state.credentials
-    return credentials
 
 
 async def parse_body(request: Request, model: type[Body]) -> Body:
@@ -48,7 +38,7 @@ async def parse_body(request: Request, model: type[Body]) -> Body:
 
 
 def require_admin(request: Request) -> None:
-    credentials = _credentials(request)
+    credentials = credentials_of(request)
     if not credentials.is_admin(request):
         raise PollError("unauthorized", "This needs the admin token (Authorization: Bearer <token>).", 401)
     if request.method in UNSAFE_METHODS and credentials.same_origin(request) is False:
@@ -60,7 +50,7 @@ async def host_session(request: Request) -> Session:
 
     A key read from a cookie counts for state-changing requests only when the browser says the request
     came from this server's own pages, so another site cannot drive a host's session (CSRF)."""
-    polls, credentials = _polls(request), _credentials(request)
+    polls, credentials = polls_of(request), credentials_of(request)
     code = request.path_params["code"]
     session = await polls.session(code)
     unsafe = request.method in UNSAFE_METHODS
@@ -77,7 +67,7 @@ def question_json(question: Question) -> dict[str, object]:
 
 
 def links(request: Request, session: Session, host_key: str) -> dict[str, str]:
-    base = _credentials(request).base_url(request)
+    base = credentials_of(request).base_url(request)
     code = session.code
     return {
         "join": join_link(base, code),
@@ -106,7 +96,7 @@ async def create_session(request: Request) -> Response:
     require_admin(request)
     body = await parse_body(request, SessionIn)
     drafts = [QuestionDraft(q.text, q.options, q.max_choices, q.allow_change) for q in body.questions]
-    created = await _polls(request).create(body.title, drafts)
+    created = await polls_of(request).create(body.title, drafts)
     session = created.session
     return JSONResponse(
         {
@@ -123,7 +113,7 @@ async def create_session(request: Request) -> Response:
 
 async def list_sessions(request: Request) -> Response:
     require_admin(request)
-    sessions = await _polls(request).backend.list_sessions()
+    sessions = await polls_of(request).backend.list_sessions()
     return JSONResponse(
         {
             "sessions": [
@@ -139,7 +129,7 @@ async def public_session(request: Request) -> Session:
     limiter: CodeGuessLimiter = request.app.state.code_guesses
     limiter.check(request)
     try:
-        return await _polls(request).session(request.path_params["code"])
+        return await polls_of(request).session(request.path_params["code"])
     except PollError:
         limiter.miss(request)
         raise
@@ -159,16 +149,13 @@ async def get_session(request: Request) -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
-    credentials = _credentials(request)
-    if credentials.participant(request) is None:
-        _, cookie = credentials.new_participant()
-        credentials.set_participant_cookie(response, request, cookie)
+    credentials_of(request).ensure_participant(response, request)
     return response
 
 
 async def cast_vote(request: Request) -> Response:
     code = request.path_params["code"]
-    credentials = _credentials(request)
+    credentials = credentials_of(request)
     participant = credentials.participant(request)
     if participant is None:
         response = error_response(
@@ -179,14 +166,14 @@ async def cast_vote(request: Request) -> Response:
         credentials.set_participant_cookie(response, request, cookie)
         return response
     body = await parse_body(request, VoteIn)
-    await _polls(request).vote(code, participant, body.question, body.choices)
+    await polls_of(request).vote(code, participant, body.question, body.choices)
     return JSONResponse({"accepted": True})
 
 
 async def control(request: Request) -> Response:
     session = await host_session(request)
     body = await parse_body(request, ControlIn)
-    state = await _polls(request).control(session, body.action, body.question)
+    state = await polls_of(request).control(session, body.action, body.question)
     return JSONResponse(
         {
             "code": session.code,
@@ -200,13 +187,13 @@ async def control(request: Request) -> Response:
 
 async def delete_session(request: Request) -> Response:
     session = await host_session(request)
-    await _polls(request).delete(session)
+    await polls_of(request).delete(session)
     return Response(status_code=204)
 
 
 async def results(request: Request) -> Response:
     session = await host_session(request)
-    tallies = await _polls(request).tallies(session)
+    tallies = await polls_of(request).tallies(session)
     payload: dict[str, Any] = {
         "code": session.code,
         "title": session.title,
@@ -239,20 +226,20 @@ def _delimiter(request: Request) -> str:
 
 async def export_results(request: Request) -> Response:
     session = await host_session(request)
-    tallies = await _polls(request).tallies(session)
+    tallies = await polls_of(request).tallies(session)
     return _csv(exports.results_csv(tallies, _delimiter(request)), f"livepoll-{session.code}-results.csv")
 
 
 async def export_responses(request: Request) -> Response:
     session = await host_session(request)
-    rows = await _polls(request).backend.responses(session.code)
+    rows = await polls_of(request).backend.responses(session.code)
     body = exports.responses_csv(session.questions, rows, _delimiter(request))
     return _csv(body, f"livepoll-{session.code}-responses.csv")
 
 
 async def qr(request: Request) -> Response:
     session = await public_session(request)
-    link = join_link(_credentials(request).base_url(request), session.code)
+    link = join_link(credentials_of(request).base_url(request), session.code)
     return Response(qr_svg(link), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
 
 

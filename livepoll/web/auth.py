@@ -51,6 +51,12 @@ class Credentials:
             secure=self.secure(conn), path="/",
         )
 
+    def ensure_participant(self, response: Response, conn: HTTPConnection) -> None:
+        """Give a participant without a valid cookie a new id on this response."""
+        if self.participant(conn) is None:
+            _, cookie = self.new_participant()
+            self.set_participant_cookie(response, conn, cookie)
+
     def participant_cookie_header(self, conn: HTTPConnection, value: str) -> tuple[bytes, bytes]:
         """The same cookie as a raw Set-Cookie header, for a WebSocket handshake response."""
         response = Response()
@@ -70,9 +76,6 @@ class Credentials:
         if cookie:
             return conn.cookies.get(HOST_COOKIE_PREFIX + code) or None
         return None
-
-    def host_key_from_cookie(self, conn: HTTPConnection, code: str) -> bool:
-        return not conn.headers.get("authorization") and not conn.query_params.get("key")
 
     def set_host_cookie(self, response: Response, conn: HTTPConnection, code: str, host_key: str) -> None:
         response.set_cookie(

@@ -17,7 +17,8 @@ from starlette.routing import BaseRoute, Route
 from livepoll.backends.base import BackendUnavailable
 from livepoll.model import PollError, Question, Session, normalize_join_code
 from livepoll.web import pages_admin, pages_host
-from livepoll.web.pages_base import Page, credentials_of, forbidden_form, polls_of, same_origin_form
+from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
+from livepoll.web.state import credentials_of, polls_of
 
 # A ballot has one `question` and at most 30 `choices`; anything much larger is not our form.
 MAX_VOTE_FIELDS = 64
@@ -189,10 +190,7 @@ async def participant(request: Request) -> Response:
         "error": error,
         "config": config,
     })
-    credentials = credentials_of(request)
-    if credentials.participant(request) is None:
-        _, cookie = credentials.new_participant()
-        credentials.set_participant_cookie(response, request, cookie)
+    credentials_of(request).ensure_participant(response, request)
     return response
 
 

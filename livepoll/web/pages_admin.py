@@ -23,7 +23,8 @@ from livepoll.model import (
 )
 from livepoll.polls import QuestionDraft
 from livepoll.web.auth import ADMIN_COOKIE, HOST_COOKIE_PREFIX
-from livepoll.web.pages_base import Page, credentials_of, forbidden_form, polls_of, same_origin_form
+from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
+from livepoll.web.state import credentials_of, polls_of
 
 MAX_LISTED_SESSIONS = 200
 MAX_FORM_FIELDS = 8 * MAX_QUESTIONS

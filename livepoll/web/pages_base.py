@@ -26,9 +26,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from livepoll import i18n
 from livepoll.model import group_join_code
-from livepoll.polls import Polls
 from livepoll.resources import static_dir, templates_dir
-from livepoll.web.auth import Credentials
+from livepoll.web.state import credentials_of
 
 PAGE_HEADERS: Mapping[str, str] = {
     # Pages show live state and per-person views; an intermediary must not reuse them.
@@ -94,14 +93,6 @@ def static_url(name: str) -> str:
     return f"/static/{name}?v={_static_version(name)}"
 
 
-def polls_of(request: Request) -> Polls:
-    polls: Polls = request.app.state.polls
-    return polls
-
-
-def credentials_of(request: Request) -> Credentials:
-    credentials: Credentials = request.app.state.credentials
-    return credentials
 
 
 class Page:

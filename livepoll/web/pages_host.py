@@ -24,7 +24,8 @@ from livepoll.model import (
 )
 from livepoll.qr import join_link
 from livepoll.web.auth import HOST_COOKIE_PREFIX
-from livepoll.web.pages_base import Page, credentials_of, forbidden_form, polls_of, same_origin_form
+from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
+from livepoll.web.state import credentials_of, polls_of
 
 # Access -----------------------------------------------------------------------------------------------------
 
