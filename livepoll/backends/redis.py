@@ -240,12 +240,22 @@ class RedisBackend(Backend):
             return None
         keys = SessionKeys(self.prefix, code)
         for _attempt in range(2):
-            steps: list[Step] = [(layout.get, (keys.definition,)), (layout.hgetall, (keys.state,))]
-            definition, state = await self._pipeline_call("get_session", steps, transaction=True)
-            if definition and state:
-                session = layout.session_from(code, definition, state)
-                self._remember(session, state)
-                return session
+            known = self._known.get(code)
+            if known is not None:
+                # The definition never changes after creation: read only the live state (one HGETALL, no
+                # JSON to parse). This runs on every join and every participant handshake.
+                state: dict[str, str] = await self._call("get_session", self._redis().hgetall(keys.state))  # type: ignore[arg-type]
+                if state:
+                    session = replace(known.session, state=layout.live_state(state), epoch=state.get("epoch") or "")
+                    self._remember(session, state)
+                    return session
+            else:
+                steps: list[Step] = [(layout.get, (keys.definition,)), (layout.hgetall, (keys.state,))]
+                definition, state = await self._pipeline_call("get_session", steps, transaction=True)
+                if definition and state:
+                    session = layout.session_from(code, definition, state)
+                    self._remember(session, state)
+                    return session
             if not await self._restore(code):
                 return None
         return None

@@ -2,8 +2,12 @@
 pipeline (one ballot-script call per session and question, each atomic), announces the sessions that
 changed, and only then acknowledges each ballot.
 
-The queue is bounded (overflow policy: refuse at once, retryable) and every ballot has its own deadline, the
-configured timeout: a ballot that Redis has not stored by then fails as BackendUnavailable, never as a guess.
+The queue is bounded (overflow policy: refuse at once, retryable). A ballot still queued when the configured
+timeout has passed is dropped from the queue and refused as BackendUnavailable (it was never sent: truly not
+stored); a ballot whose round trip is under way waits for that round trip, itself bounded by the timeout. An
+outcome is acknowledged only when Redis returned it; a round trip that fails or times out is refused as
+BackendUnavailable, whose meaning is "not confirmed" (Redis may have stored it: a re-sent identical ballot is
+then acknowledged as unchanged and counted once). Never a guess in the other direction.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class PendingBallot:
     question: Question
     ballot: Ballot
     future: asyncio.Future[BallotOutcome]
+    sent: bool = False
 
 
 class BallotWriter:
@@ -98,16 +103,22 @@ class BallotWriter:
         if self._task is None or self._closing:
             raise BackendUnavailable("the Redis backend is not running")
         future: asyncio.Future[BallotOutcome] = asyncio.get_running_loop().create_future()
+        item = PendingBallot(code, question, ballot, future)
         try:
-            self._queue.put_nowait(PendingBallot(code, question, ballot, future))
+            self._queue.put_nowait(item)
         except asyncio.QueueFull:
             raise BackendUnavailable(f"{self._queue.qsize()} ballots are already waiting for Redis") from None
         try:
-            # On timeout wait_for cancels the future: the writer then skips the ballot if it has not sent
-            # it yet, and ignores its outcome if it has. Either way nothing is acknowledged.
-            return await asyncio.wait_for(future, self._timeout)
+            return await asyncio.wait_for(asyncio.shield(future), self._timeout)
         except TimeoutError:
-            raise BackendUnavailable(f"Redis did not store the ballot within {self._timeout}s") from None
+            if item.sent:
+                # Its round trip is under way and bounded by its own timeout: wait for the real outcome
+                # rather than answer "unknown" for a ballot Redis is storing (under load that would turn
+                # every ballot into a retry and the retries into an outage).
+                return await future
+            # Never sent: cancelling makes the writer skip it, so "not stored" is the truth.
+            future.cancel()
+            raise BackendUnavailable(f"Redis did not take the ballot within {self._timeout}s") from None
 
     async def _run(self) -> None:
         queue = self._queue
@@ -115,8 +126,11 @@ class BallotWriter:
             batch = [await queue.get()]
             while len(batch) < MAX_BATCH and not queue.empty():
                 batch.append(queue.get_nowait())
+            live = [item for item in batch if not item.future.done()]
+            for item in live:
+                item.sent = True
             try:
-                await self._write([item for item in batch if not item.future.done()])
+                await self._write(live)
             except asyncio.CancelledError:
                 _fail(batch, "the server is stopping")
                 raise

@@ -11,6 +11,7 @@ from livepoll.model import PollError
 
 # Seconds a client should wait before retrying a ballot the store could not take.
 RETRY_AFTER = 1
+UNCONFIRMED = "The vote store did not confirm your vote in time. Send it again: a repeated vote is counted once."
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -23,10 +24,7 @@ async def poll_error(request: Request, exc: Exception) -> Response:
 
 
 async def backend_unavailable(request: Request, exc: Exception) -> Response:
-    return error_response(
-        503, "unavailable", "The vote store is not answering; nothing was recorded. Try again.",
-        {"Retry-After": str(RETRY_AFTER)},
-    )
+    return error_response(503, "unavailable", UNCONFIRMED, {"Retry-After": str(RETRY_AFTER)})
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 400: "bad_request"}

@@ -240,7 +240,8 @@ def _error(description: str, *codes: str) -> dict[str, Any]:
 
 
 _UNAVAILABLE: dict[str, Any] = {
-    **_error("The vote store did not answer in time; nothing was recorded. Retry after the header's delay.",
+    **_error("The vote store did not confirm the vote in time (it may or may not be stored). Send the same "
+        "ballot again after the header's delay: a repeated ballot is counted once.",
              "unavailable"),
     "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}},
 }

@@ -19,6 +19,7 @@ from livepoll.live import LiveHub, Role, Viewer
 from livepoll.model import PollError, host_key_matches
 from livepoll.polls import Polls
 from livepoll.web.auth import Credentials
+from livepoll.web.errors import UNCONFIRMED
 from livepoll.web.limits import CodeGuessLimiter
 from livepoll.web.schemas import VoteMessage
 
@@ -134,7 +135,7 @@ async def _handle_vote(polls: Polls, code: str, participant: str, text: str) -> 
     except PollError as exc:
         return _error(vote.ref, exc.code, exc.message), True
     except BackendUnavailable:
-        return _error(vote.ref, "unavailable", "The vote store is not answering; nothing was recorded. Retry."), True
+        return _error(vote.ref, "unavailable", UNCONFIRMED), True
     return json.dumps({"type": "ack", "ref": vote.ref}), True
 
 
