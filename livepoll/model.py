@@ -78,30 +78,34 @@ class Question:
     options: tuple[Option, ...]
     max_choices: int = 1
     allow_change: bool = True
+    _positions: Mapping[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Option id -> position, built once: every ballot is checked against it.
+        object.__setattr__(self, "_positions", {o.id: n for n, o in enumerate(self.options)})
 
     def option(self, option_id: str) -> Option | None:
-        for option in self.options:
-            if option.id == option_id:
-                return option
-        return None
+        position = self._positions.get(option_id)
+        return None if position is None else self.options[position]
 
     def canonical_choices(self, choices: Sequence[str]) -> tuple[str, ...]:
         """Check a ballot's choices against this question; return them in the question's option order, so
         that the same set of choices is always stored (and compared) as the same value."""
         if not choices:
             raise PollError("invalid_ballot", "Choose at least one option.", 422)
-        known = {option.id for option in self.options}
-        unknown = [c for c in choices if c not in known]
-        if unknown:
-            raise PollError("unknown_option", f"Unknown option {unknown[0]!r} for this question.", 422)
+        positions = self._positions
+        for choice in choices:
+            if choice not in positions:
+                raise PollError("unknown_option", f"Unknown option {choice!r} for this question.", 422)
         if len(set(choices)) != len(choices):
             raise PollError("duplicate_option", "The same option was chosen twice.", 422)
         if len(choices) > self.max_choices:
             raise PollError(
                 "too_many_choices", f"Choose at most {self.max_choices} option(s); got {len(choices)}.", 422
             )
-        chosen = set(choices)
-        return tuple(option.id for option in self.options if option.id in chosen)
+        if len(choices) == 1:
+            return (choices[0],)
+        return tuple(sorted(choices, key=positions.__getitem__))
 
     def to_public(self) -> dict[str, object]:
         return {

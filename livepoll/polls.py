@@ -107,7 +107,11 @@ class Polls:
 
     async def vote(self, code: str, participant_id: str, question_id: str, choices: Sequence[str]) -> None:
         """Count a participant's ballot; returns only once it is durably stored (or identical to the
-        stored one). Raises PollError for a refused ballot, BackendUnavailable when nothing was stored."""
+        stored one). Raises PollError for a refused ballot, BackendUnavailable when it was not confirmed."""
+        await self.vote_as(code, self.voter(code, participant_id), question_id, choices)
+
+    async def vote_as(self, code: str, voter: str, question_id: str, choices: Sequence[str]) -> None:
+        """`vote()` for a caller that already holds the voter's pseudonym (a socket computes it once)."""
         session = self._definitions.get(code)
         if session is None:
             session = await self.session(code)
@@ -118,7 +122,7 @@ class Polls:
         if question is None:
             raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
         canonical = question.canonical_choices(choices)
-        ballot = Ballot(question.id, self.voter(code, participant_id), canonical, time.time())
+        ballot = Ballot(question.id, voter, canonical, time.time())
         outcome = await self.backend.cast_ballot(code, question, ballot)
         if not outcome.acknowledged:
             raise REFUSALS[outcome]

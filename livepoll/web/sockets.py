@@ -35,6 +35,7 @@ CLOSE_NOT_FOUND = 4404
 # client, and so is a run of malformed messages.
 MAX_MESSAGES_PER_SECOND = 20
 MAX_CONSECUTIVE_VIOLATIONS = 10
+ACK_PREFIX = '{"type": "ack", "ref": '
 
 
 def _state(ws: WebSocket) -> tuple[Polls, Credentials, LiveHub]:
@@ -75,14 +76,14 @@ async def participant_socket(ws: WebSocket) -> None:
         return
     viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws))
     try:
-        await _participant_loop(ws, polls, code, participant)
+        await _participant_loop(ws, polls, code, polls.voter(code, participant))
     except WebSocketDisconnect:
         pass
     finally:
         await hub.leave(viewer)
 
 
-async def _participant_loop(ws: WebSocket, polls: Polls, code: str, participant: str) -> None:
+async def _participant_loop(ws: WebSocket, polls: Polls, code: str, voter: str) -> None:
     window_start, in_window, violations = time.monotonic(), 0, 0
     while True:
         message = await ws.receive()
@@ -99,7 +100,7 @@ async def _participant_loop(ws: WebSocket, polls: Polls, code: str, participant:
         if text is None:
             await ws.close(code=CLOSE_UNSUPPORTED, reason="text frames only")
             return
-        reply, ok = await _handle_vote(polls, code, participant, text)
+        reply, ok = await _handle_vote(polls, code, voter, text)
         violations = 0 if ok else violations + 1
         await ws.send_text(reply)
         if violations >= MAX_CONSECUTIVE_VIOLATIONS:
@@ -120,7 +121,7 @@ def _error(ref: str, code: str, message: str) -> str:
     return json.dumps({"type": "error", "ref": ref, "error": code, "message": message}, ensure_ascii=False)
 
 
-async def _handle_vote(polls: Polls, code: str, participant: str, text: str) -> tuple[str, bool]:
+async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[str, bool]:
     """The reply frame to one message, and whether the message was well-formed."""
     try:
         vote = VoteMessage.model_validate_json(text)
@@ -131,12 +132,12 @@ async def _handle_vote(polls: Polls, code: str, participant: str, text: str) -> 
         where = ".".join(str(p) for p in first["loc"]) or "message"
         return _error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
     try:
-        await polls.vote(code, participant, vote.question, vote.choices)
+        await polls.vote_as(code, voter, vote.question, vote.choices)
     except PollError as exc:
         return _error(vote.ref, exc.code, exc.message), True
     except BackendUnavailable:
         return _error(vote.ref, "unavailable", UNCONFIRMED), True
-    return json.dumps({"type": "ack", "ref": vote.ref}), True
+    return ACK_PREFIX + json.dumps(vote.ref) + "}", True
 
 
 async def presenter_socket(ws: WebSocket) -> None:
