@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS ballots (
 MAX_BATCH = 5000
 # Writes waiting for the writer; past this, callers wait (backpressure) instead of the queue growing.
 MAX_PENDING_WRITES = 20000
+# A commit (with its fsync) costs ~350 µs of CPU whatever it carries. Starting commits at most this often
+# makes ballots that arrive spread out share one (at 1,000 ballots/s: ~4 per commit instead of ~1.5), for
+# at most this much added latency; a lone ballot after a quiet spell is committed at once.
+MIN_COMMIT_INTERVAL = 0.004
 CHOICE_SEPARATOR = ","
 
 
@@ -189,8 +193,14 @@ class EmbeddedBackend(Backend):
         await future
 
     async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_commit = 0.0
         while True:
             batch = [await self._queue.get()]
+            wait = last_commit + MIN_COMMIT_INTERVAL - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            last_commit = loop.time()
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
