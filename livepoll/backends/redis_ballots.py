@@ -30,6 +30,9 @@ from livepoll.tasks import cancel_and_wait
 log = logging.getLogger("livepoll.redis.ballots")
 
 REDIS_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
+# While Redis keeps answering, a ballot may wait this long in this process's own backlog (a burst larger
+# than one round trip can carry) before it is refused; the configured timeout is for Redis not answering.
+MAX_BACKLOG_WAIT = 10.0
 # Ballots one round trip carries at most; bounds how long Redis runs one batch (~10 µs per ballot).
 MAX_BATCH = 500
 
@@ -67,6 +70,8 @@ class BallotWriter:
         self._queue: asyncio.Queue[PendingBallot] = asyncio.Queue(max_pending)
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._round_trip_started: float | None = None
+        self._last_round_trip_ok = True
         self.batches = 0
         self.accepted = 0
 
@@ -108,17 +113,26 @@ class BallotWriter:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
             raise BackendUnavailable(f"{self._queue.qsize()} ballots are already waiting for Redis") from None
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), self._timeout)
-        except TimeoutError:
-            if item.sent:
-                # Its round trip is under way and bounded by its own timeout: wait for the real outcome
-                # rather than answer "unknown" for a ballot Redis is storing (under load that would turn
-                # every ballot into a retry and the retries into an outage).
-                return await future
-            # Never sent: cancelling makes the writer skip it, so "not stored" is the truth.
-            future.cancel()
-            raise BackendUnavailable(f"Redis did not take the ballot within {self._timeout}s") from None
+        loop = asyncio.get_running_loop()
+        queued_at = loop.time()
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), self._timeout)
+            except TimeoutError:
+                if item.sent:
+                    # Its round trip is under way and bounded by its own timeout: wait for the real outcome
+                    # rather than answer "unknown" for a ballot Redis is storing.
+                    return await future
+                if not self._redis_keeps_up(loop.time()) or loop.time() - queued_at > MAX_BACKLOG_WAIT:
+                    # Never sent: cancelling makes the writer skip it, so "not stored" is the truth.
+                    future.cancel()
+                    raise BackendUnavailable(f"Redis did not take the ballot within {self._timeout}s") from None
+                # Redis answers; this ballot is waiting its turn in a burst. Refusing it would only turn the
+                # burst into retries and the retries into an outage.
+
+    def _redis_keeps_up(self, now: float) -> bool:
+        started = self._round_trip_started
+        return self._last_round_trip_ok and (started is None or now - started < self._timeout)
 
     async def _run(self) -> None:
         queue = self._queue
@@ -149,11 +163,16 @@ class BallotWriter:
         for index, item in enumerate(batch):
             groups.setdefault((item.code, item.question.id, item.question.allow_change), []).append(index)
         try:
+            self._round_trip_started = asyncio.get_running_loop().time()
             replies = await asyncio.wait_for(self._store(batch, list(groups.values()), now), self._timeout)
         except REDIS_FAILURES as exc:
+            self._last_round_trip_ok = False
             self._failed("ballots", exc)
             _fail(batch, f"Redis did not store the ballot: {exc!r}")
             return
+        finally:
+            self._round_trip_started = None
+        self._last_round_trip_ok = True
         self._succeeded()
         self.batches += 1
         outcomes: list[BallotOutcome | BackendUnavailable] = [BackendUnavailable("not stored")] * len(batch)
