@@ -11,5 +11,7 @@ PARTICIPANT_IDS_ISSUED = Counter(
     "New participant ids handed out (a burst from one room means cleared cookies or a script).",
 )
 CONNECTIONS = Gauge("livepoll_websocket_connections", "Open WebSocket connections, by role.", ["role"])
+# Children bound once: the ballot path increments one of these per ballot without a label lookup.
+BALLOT_OUTCOMES = {name: BALLOTS.labels(name) for name in ("accepted", "unchanged", "refused", "unavailable")}
 SNAPSHOT_ENCODES = Gauge("livepoll_snapshot_encodes", "Snapshot frames encoded since start (one per tick and kind).")
 BACKEND_READY = Gauge("livepoll_backend_ready", "1 when the backend and its notice listener are healthy.")

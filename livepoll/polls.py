@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from livepoll.backends.base import Backend, CodeTaken
+from livepoll.backends.base import Backend, BackendUnavailable, CodeTaken
+from livepoll.metrics import BALLOT_OUTCOMES
 from livepoll.model import (
     MAX_QUESTION_CHARS,
     REFUSALS,
@@ -123,9 +124,15 @@ class Polls:
             raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
         canonical = question.canonical_choices(choices)
         ballot = Ballot(question.id, voter, canonical, time.time())
-        outcome = await self.backend.cast_ballot(code, question, ballot)
+        try:
+            outcome = await self.backend.cast_ballot(code, question, ballot)
+        except BackendUnavailable:
+            BALLOT_OUTCOMES["unavailable"].inc()
+            raise
         if not outcome.acknowledged:
+            BALLOT_OUTCOMES["refused"].inc()
             raise REFUSALS[outcome]
+        BALLOT_OUTCOMES[outcome.value].inc()
 
     async def control(self, session: Session, action: ControlAction, question_id: str | None) -> LiveState:
         state = apply_control(session.state, session.questions, action, question_id)

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from livepoll.config import Settings
+from livepoll.metrics import PARTICIPANT_IDS_ISSUED
 
 PARTICIPANT_COOKIE = "lp_pid"
 ADMIN_COOKIE = "lp_admin"
@@ -43,6 +44,7 @@ class Credentials:
     def new_participant(self) -> tuple[str, str]:
         """A fresh participant id and its signed cookie value."""
         participant_id = secrets.token_urlsafe(16)
+        PARTICIPANT_IDS_ISSUED.inc()
         return participant_id, self._participants.sign(participant_id).decode()
 
     def set_participant_cookie(self, response: Response, conn: HTTPConnection, value: str) -> None:

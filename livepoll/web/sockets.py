@@ -15,7 +15,8 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livepoll.backends.base import BackendUnavailable
-from livepoll.live import LiveHub, Role, Viewer
+from livepoll.live import Close, LiveHub, Role, Viewer
+from livepoll.metrics import CONNECTIONS
 from livepoll.model import PollError, host_key_matches
 from livepoll.polls import Polls
 from livepoll.web.auth import Credentials
@@ -75,11 +76,13 @@ async def participant_socket(ws: WebSocket) -> None:
         await ws.close(code=CLOSE_NOT_FOUND, reason="no session with this code")
         return
     viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws))
+    CONNECTIONS.labels("participant").inc()
     try:
         await _participant_loop(ws, polls, code, polls.voter(code, participant))
     except WebSocketDisconnect:
         pass
     finally:
+        CONNECTIONS.labels("participant").dec()
         await hub.leave(viewer)
 
 
@@ -158,14 +161,16 @@ async def presenter_socket(ws: WebSocket) -> None:
         await ws.close(code=CLOSE_FORBIDDEN, reason="wrong host key")
         return
     viewer: Viewer = await hub.join(code, Role.PRESENTER, ws.send_text, _closer(ws))
+    CONNECTIONS.labels("presenter").inc()
     try:
         while (await ws.receive())["type"] != "websocket.disconnect":
             pass  # presenters only listen; anything they send is ignored
     finally:
+        CONNECTIONS.labels("presenter").dec()
         await hub.leave(viewer)
 
 
-def _closer(ws: WebSocket):  # type: ignore[no-untyped-def]
+def _closer(ws: WebSocket) -> Close:
     async def close(code: int) -> None:
         await ws.close(code=code)
 
