@@ -19,7 +19,7 @@ def metric(text: str, name: str, labels: str = "") -> float:
 async def test_metrics_count_ballots_sockets_and_new_participants(api: LivepollClient, server: ServerProcess) -> None:
     """Accepted, unchanged and refused ballots, connected participants and issued ids move on /metrics."""
     before = (await api.get("/metrics")).text
-    code, key, _ = await api.create_session(allow_change=False)
+    code, _, _ = await api.create_session(allow_change=False)
     phone = api.participant()
     await phone.join(code)
     assert (await phone.vote(code, "q1", ["o1"])).status_code == 200
