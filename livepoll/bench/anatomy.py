@@ -17,9 +17,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
+from websockets.uri import parse_uri
 
 from livepoll.backends.base import Backend
 from livepoll.model import Ballot, LiveState, Session, hash_host_key, make_question, new_join_code, voter_pseudonym
@@ -37,31 +39,28 @@ def per_call(fn: Callable[[], object], n: int = N) -> float:
 
 
 def frame_steps() -> dict[str, float]:
+    """The websockets sans-I/O protocol uvicorn's websockets-sansio implementation drives, after a real
+    opening handshake between a client and a server protocol object."""
+    client = ClientProtocol(parse_uri("ws://127.0.0.1/"))
+    client.send_request(client.connect())
     server = ServerProtocol()
-    server.state = server.state.__class__(1)  # OPEN: skip the handshake
-    masked = Frame(Opcode.TEXT, b'{"type":"vote","question":"q1","choices":["o2"],"ref":"17:1234.567890"}')
-
-    class Client:
-        def __init__(self) -> None:
-            from websockets.client import ClientProtocol
-            from websockets.uri import parse_uri
-
-            self.proto = ClientProtocol(parse_uri("ws://127.0.0.1/"))
-            self.proto.state = self.proto.state.__class__(1)
-
-    client = Client().proto
-    client.send_frame(masked)
+    server.receive_data(b"".join(client.data_to_send()))
+    request = server.events_received()[0]
+    assert isinstance(request, Request)
+    server.send_response(server.accept(request))
+    client.receive_data(b"".join(server.data_to_send()))
+    client.events_received()
+    client.send_frame(Frame(Opcode.TEXT, b'{"type":"vote","question":"q1","choices":["o2"],"ref":"17:1234.567890"}'))
     wire = b"".join(client.data_to_send())
 
     def parse() -> None:
         server.receive_data(wire)
-        server.events_received()
+        assert server.events_received()
 
     def serialize() -> None:
         server.send_text(b'{"type": "ack", "ref": "17:1234.567890"}')
         server.data_to_send()
 
-    _ = Request  # imported for readers: the handshake objects are not part of the per-ballot path
     return {"websocket frame in (websockets parser)": per_call(parse),
             "websocket frame out (websockets serializer)": per_call(serialize)}
 
@@ -77,11 +76,16 @@ def rule_steps() -> dict[str, float]:
     }
 
 
-async def backend_step(backend: Backend, ballots: int = N) -> float:
-    """µs of process CPU per cast_ballot, 2,000 in flight at a time (as under load)."""
+async def backend_steps(backend: Backend, name: str, ballots: int = N) -> dict[str, float]:
+    """µs of process CPU per get_session and per cast_ballot, 2,000 in flight at a time (as under load)."""
     q = make_question(1, "Q", [f"option {n}" for n in range(1, 31)], None, None)
     session = Session(new_join_code(), "anatomy", hash_host_key("k"), (q,), LiveState(current=q.id), time.time())
     await backend.create_session(session)
+
+    t0 = time.process_time()
+    for wave in range(0, ballots, 2000):
+        await asyncio.gather(*(backend.get_session(session.code) for _ in range(wave, min(ballots, wave + 2000))))
+    lookup = (time.process_time() - t0) / ballots * 1e6
 
     async def one(n: int) -> None:
         await backend.cast_ballot(session.code, q, Ballot(q.id, f"v{n % 5000}", (f"o{1 + n % 4}",), time.time()))
@@ -89,7 +93,11 @@ async def backend_step(backend: Backend, ballots: int = N) -> float:
     t0 = time.process_time()
     for wave in range(0, ballots, 2000):  # waves of 2,000 concurrent ballots (each voter changes its ballot)
         await asyncio.gather(*(one(n) for n in range(wave, min(ballots, wave + 2000))))
-    return (time.process_time() - t0) / ballots * 1e6
+    cast = (time.process_time() - t0) / ballots * 1e6
+    return {
+        f"Backend.get_session ({name}; Polls.vote calls it for every ballot)": lookup,
+        f"Backend.cast_ballot ({name}, incl. its writer thread/round trips)": cast,
+    }
 
 
 async def main() -> None:
@@ -110,9 +118,7 @@ async def main() -> None:
             backend = RedisBackend(args.redis_url, prefix="anatomy", timeout=5.0)
         await backend.start()
         try:
-            results[f"Backend.cast_ballot ({args.backend}, incl. its writer thread/round trips)"] = (
-                await backend_step(backend)
-            )
+            results.update(await backend_steps(backend, args.backend))
         finally:
             await backend.stop()
     width = max(len(k) for k in results)

@@ -16,11 +16,11 @@ from livepoll.bench.run import Bench, Plan, source_addresses
 
 # Each scenario is a set of defaults; any option given on the command line wins.
 PRESETS: dict[str, dict[str, Any]] = {
-    "idle": {"participants": 10_000, "presenters": 4, "load": False, "duration": 20.0},
-    "ingest": {"participants": 4_000, "presenters": 2, "rate": "max", "load": True, "duration": 20.0},
-    "latency": {"participants": 10_000, "presenters": 4, "rate": "5000", "load": True, "duration": 30.0},
-    "slow": {"participants": 10_000, "presenters": 20, "rate": "5000", "load": True, "duration": 30.0,
-             "slow_fraction": 0.05, "phone_results": True},
+    "idle": {"participants": 10_000, "presenters": 4, "load": False, "duration": 10.0},
+    "ingest": {"participants": 4_000, "presenters": 2, "rate": "max", "load": True, "duration": 15.0},
+    "latency": {"participants": 10_000, "presenters": 4, "rate": "5000", "load": True, "duration": 20.0},
+    "slow": {"participants": 10_000, "presenters": 20, "rate": "5000", "load": True, "duration": 20.0,
+             "slow_fraction": 0.05},
     "storm": {"participants": 10_000, "presenters": 4, "load": False, "storm": True},
     "custom": {},
 }
@@ -77,6 +77,8 @@ def _pick(name: str, given: Any, preset: dict[str, Any]) -> Any:
 @click.option("--i-own-this-server", "i_own_it", is_flag=True,
               help="Allow a non-loopback URL. Only for a server you run; never someone else's.")
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--time-limit", type=click.FloatRange(10, 7200), default=1800.0, show_default=True,
+              help="Seconds the whole run may take; past that the bench stops everything and fails.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the full report as JSON here ('-' for standard output).")
 @click.option("--quiet", is_flag=True, help="Only the final table.")
@@ -86,7 +88,7 @@ def bench(
     ramp_concurrency: int, http_share: float, per_participant_rate: float, slow_fraction: float | None,
     phone_results: bool | None, storm: bool | None, storm_command: str | None, storm_timeout: float,
     source_addresses: str, watch_pids: tuple[int, ...], keep_session: bool, i_own_it: bool, seed: int,
-    json_out: Path | None, quiet: bool,
+    time_limit: float, json_out: Path | None, quiet: bool,
 ) -> None:
     """Simulate participants and presenter screens against a running livepoll server; report connections,
     ballots/s, server CPU per ballot, vote-to-screen latency, memory per connection and exactness.
@@ -112,7 +114,7 @@ def bench(
             phone_results=bool(_pick("phone_results", phone_results, preset)),
             storm=bool(_pick("storm", storm, preset)), storm_command=storm_command, storm_timeout=storm_timeout,
             source_addresses=source_addresses_for(source_addresses, n + m + 100, servers),
-            watch_pids=list(watch_pids), keep_session=keep_session, seed=seed,
+            watch_pids=list(watch_pids), keep_session=keep_session, seed=seed, time_limit=time_limit,
         )
         if any(not s.target.host.startswith("127.") and s.target.host != "::1" for s in servers):
             click.echo("warning: loading a non-loopback server you said you own", err=True)

@@ -32,25 +32,25 @@ def latency_summary(samples: Iterable[float]) -> dict[str, float]:
 def exactness(
     expected: Counter[str],
     voters: int,
-    ambiguous: list[tuple[tuple[str, ...] | None, tuple[str, ...]]],
+    ambiguous: list[list[tuple[str, ...] | None]],
     actual_votes: dict[str, int],
     actual_voters: int,
 ) -> dict[str, Any]:
     """Compare the final tally with the last acknowledged ballot of every participant.
 
-    A participant whose last ballot was in flight when the run ended (no ack or error came back, e.g. its
-    connection dropped) may count either way: it widens the accepted range instead of being guessed."""
+    A participant whose fate is open (its last ballot got no answer before the end, e.g. its connection
+    dropped, or answers of "unavailable", which a timeout gives without knowing whether the store kept the
+    ballot) may count as any of its candidate ballots: that widens the accepted range, nothing is guessed."""
     low = Counter(expected)
     high = Counter(expected)
     voters_low = voters_high = voters
-    for acked, pending in ambiguous:
-        for option in set(acked or ()) | set(pending):
-            a = 1 if acked and option in acked else 0
-            b = 1 if option in pending else 0
-            low[option] += min(a, b)
-            high[option] += max(a, b)
-        voters_low += 1 if acked else 0
-        voters_high += 1
+    for candidates in ambiguous:
+        for option in {o for c in candidates if c for o in c}:
+            hits = [1 if c and option in c else 0 for c in candidates]
+            low[option] += min(hits)
+            high[option] += max(hits)
+        voters_low += 0 if any(c is None for c in candidates) else 1
+        voters_high += 1 if any(c is not None for c in candidates) else 0
     options = sorted(set(actual_votes) | set(high), key=lambda o: (len(o), o))
     mismatches = {
         o: {"expected": [low[o], high[o]], "tally": actual_votes.get(o, 0)}
@@ -58,10 +58,14 @@ def exactness(
         if not low[o] <= actual_votes.get(o, 0) <= high[o]
     }
     voters_ok = voters_low <= actual_voters <= voters_high
+    # Votes that differ from "only acknowledged ballots count": ballots answered with a timeout error that
+    # the store kept nevertheless (allowed by the range above, but worth knowing: the client was told
+    # "unavailable").
+    off_acked = sum(abs(actual_votes.get(o, 0) - expected[o]) for o in options)
     if mismatches or not voters_ok:
         verdict = "MISMATCH"
     elif ambiguous:
-        verdict = f"consistent ({len(ambiguous)} ballots in flight at the end could count either way)"
+        verdict = f"consistent ({len(ambiguous)} participants' last ballots unknowable: no answer or a timeout)"
     else:
         verdict = "EXACT"
     return {
@@ -72,6 +76,7 @@ def exactness(
         "expected_voters": voters if not ambiguous else [voters_low, voters_high],
         "tally_voters": actual_voters,
         "ambiguous": len(ambiguous),
+        "votes_off_acked_only": off_acked,
         "mismatches": mismatches,
     }
 
@@ -99,7 +104,8 @@ def render_table(report: dict[str, Any]) -> str:
                  f"(+{c['probes']} probes), presenters {c['presenters_held']} of {c['presenters_wanted']}"))
     rows.append(("failed connects", f"{_n(c['failed'])}" + (f"  {c['errors']}" if c["errors"] else "")))
     rows.append(("connect rate", f"{_n(c['rate_per_s'])} /s over {_n(c['ramp_seconds'], 1)} s in "
-                 f"{c['ramp_steps']} steps; connect {_lat(c['connect_time'])}"))
+                 f"{c['ramp_steps']} steps; server CPU {_n(c.get('server_cpu_ms_per_connect'), 2)} ms per "
+                 f"connect (GET + handshake); connect {_lat(c['connect_time'])}"))
     m = report["memory"]
     rows.append(("server RSS", f"{_n(m['before_mib'], 1)} MiB before, {_n(m['connected_mib'], 1)} MiB with "
                  f"everyone connected: {_n(m['per_participant_kib'], 1)} KiB per participant"))
@@ -109,10 +115,16 @@ def render_table(report: dict[str, Any]) -> str:
                      f"{_n(ph['acks_per_s'])} /s ({_n(ph['acks'])} acks in {_n(ph['seconds'], 1)} s; "
                      f"http {_n(ph['sent_http'])}; errors {ph['errors'] or 0}; lost {ph['lost']}; "
                      f"unsent {_n(ph['unsent'])})"))
+        if ph.get("error_messages"):
+            rows.append((f"[{name}] error texts", " | ".join(ph["error_messages"][:3])))
         rows.append((f"[{name}] server CPU", f"{_n(ph['server_cpu_per_1000'], 1)} ms per 1,000 ballots "
-                     f"({_n(ph['server_us_per_ballot'], 1)} µs each); {_n(ph['server_cores'], 2)} cores busy; "
+                     f"({_n(ph['server_us_per_ballot'], 1)} µs each; "
+                     f"{_n(ph.get('server_us_per_answer'), 1)} µs per answer incl. errors); "
+                     f"{_n(ph['server_cores'], 2)} cores busy; "
                      f"generator {_n(ph['generator_cores'], 2)}, other processes {_n(ph['other_cores'], 2)} "
                      f"of {report['machine']['cpus']} cores"))
+        if ph.get("ballots_per_commit") is not None:
+            rows.append((f"[{name}] group commit", f"{_n(ph['ballots_per_commit'], 1)} ballots per SQLite commit"))
         if ph.get("watched_cpu_per_1000") is not None:
             rows.append((f"[{name}] watched pids", f"{_n(ph['watched_cpu_per_1000'], 1)} ms CPU per 1,000 "
                          f"ballots ({_n(ph['watched_cores'], 2)} cores)"))
@@ -139,7 +151,8 @@ def render_table(report: dict[str, Any]) -> str:
                      f"p50 {_n(s['p50_s'], 2)} s, p99 {_n(s['p99_s'], 2)} s"))
     if report.get("hold"):
         h = report["hold"]
-        rows.append(("held", f"{_n(h['participants_open'])} participants still open after {h['seconds']} s"))
+        rows.append(("held", f"{_n(h['participants_open'])} participants still open after {h['seconds']} s; "
+                     f"server busy {_n(h['server_cores'], 3)} cores meanwhile"))
     e = report["exactness"]
     total_tally = sum(e["tally_votes"].values())
     rows.append(("exactness", f"{e['verdict']}: {_n(report['acks_total'])} acknowledged ballots; the final tally "

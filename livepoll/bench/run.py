@@ -8,6 +8,7 @@ import math
 import multiprocessing
 import os
 import resource
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -18,8 +19,9 @@ from typing import Any
 import psutil
 
 from livepoll.bench import server as srv
+from livepoll.bench.records import WorkerConfig
 from livepoll.bench.report import exactness, latency_summary, percentile
-from livepoll.bench.worker import WorkerConfig, run_worker
+from livepoll.bench.worker import run_worker
 
 PORTS_PER_SOURCE = 25_000  # stay under the ~28k ephemeral ports one source address has towards one port
 MIB = 1024.0 * 1024.0
@@ -48,6 +50,7 @@ class Plan:
     watch_pids: list[int] = field(default_factory=list)
     keep_session: bool = False
     seed: int = 1
+    time_limit: float = 1800.0  # the whole run, whatever happens; then everything is stopped
 
 
 class Bench:
@@ -127,15 +130,27 @@ class Bench:
     # the run ---------------------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
+        def out_of_time(signum: int, frame: object) -> None:
+            raise srv.BenchError(f"the run went over its time limit ({self.plan.time_limit:.0f} s); stopped")
+
+        previous = signal.signal(signal.SIGALRM, out_of_time)
+        signal.alarm(max(1, int(self.plan.time_limit)))
+        try:
+            return self._run()
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def _run(self) -> dict[str, Any]:
         plan = self.plan
         raise_fd_limit(plan.participants + plan.presenters + 1000)
         main = self.servers[0]
         session = srv.create_session(main, self.admin_token)
         self.say(f"session {session.code} created on {main.url}")
-        if plan.phone_results:
-            srv.control(main, session, "show_on_phones")
         report: dict[str, Any] = {"config": {**asdict(plan), "urls": [s.url for s in self.servers]},
-                                  "machine": {"cpus": os.cpu_count()}, "session": session.code, "phases": []}
+                                  "machine": {"cpus": os.cpu_count()}, "session": session.code, "phases": [],
+                                  "code": _code_version(), "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                                        time.gmtime())}
         try:
             before = srv.scrape_all(self.servers)
             probes = self._start_workers(session)
@@ -147,6 +162,8 @@ class Bench:
                 "before_mib": before.rss_bytes / MIB, "connected_mib": connected.rss_bytes / MIB,
                 "per_participant_kib": (connected.rss_bytes - before.rss_bytes) / 1024.0 / max(1, held),
             }
+            if plan.phone_results:  # after the ramp: 2 Hz to every phone would slow the ramp itself
+                srv.control(main, session, "show_on_phones")
             if plan.storm:
                 report["storm"] = self._storm()
             if plan.load:
@@ -160,8 +177,10 @@ class Bench:
                                                   "p99_change_pct": (b - a) / a * 100.0 if a else math.nan}
             if not plan.load and not plan.storm:
                 self.say(f"holding {held} connections for {plan.duration:.0f} s")
+                cpu0, t0 = srv.scrape_all(self.servers).cpu_seconds, time.monotonic()
                 replies = self._all({"cmd": "hold", "duration": plan.duration}, plan.duration + 30)
-                report["hold"] = {"seconds": plan.duration,
+                cores = (srv.scrape_all(self.servers).cpu_seconds - cpu0) / (time.monotonic() - t0)
+                report["hold"] = {"seconds": plan.duration, "server_cores": cores,
                                   "participants_open": sum(r["open"]["participants"] for r in replies)}
             report["acks_total"] = sum(p["acks"] for p in report["phases"])
             report["exactness"] = self._exactness(main, session)
@@ -184,13 +203,14 @@ class Bench:
         times: list[float] = []
         ramp_seconds = 0.0
         step_log = []
+        cpu_start = srv.scrape_all(self.servers).cpu_seconds
         for step in range(steps):
             want = min(plan.ramp_step, plan.participants - step * plan.ramp_step)
             shares = [want // n + (1 if i < want % n else 0) for i in range(n)]
             t0 = time.monotonic()
             self._send_all([{"cmd": "connect", "participants": s, "concurrency": plan.ramp_concurrency}
                             for s in shares])
-            replies = self._collect(120.0)
+            replies = self._collect(300.0)
             took = time.monotonic() - t0
             ramp_seconds += took
             ok = sum(r["connected"] for r in replies)
@@ -200,7 +220,8 @@ class Bench:
             for r in replies:
                 errors.update(r["errors"])
                 times.extend(r["connect_times"])
-            rss = srv.scrape_all(self.servers).rss_bytes / MIB
+            after = srv.scrape_all(self.servers)
+            rss = after.rss_bytes / MIB
             step_log.append({"step": step + 1, "connected": ok, "failed": bad, "seconds": took, "rss_mib": rss})
             self.say(f"ramp step {step + 1}/{steps}: +{ok} connected ({bad} failed) in {took:.2f} s, "
                      f"server RSS {rss:.1f} MiB")
@@ -211,6 +232,7 @@ class Bench:
             "presenters_held": sum(r["open"]["presenters"] for r in held),
             "failed": failed, "errors": dict(errors.most_common(5)), "ramp_steps": steps,
             "ramp_seconds": ramp_seconds, "rate_per_s": connected / ramp_seconds if ramp_seconds else 0.0,
+            "server_cpu_ms_per_connect": (after.cpu_seconds - cpu_start) * 1e3 / connected if connected else math.nan,
             "connect_time": latency_summary(times), "steps": step_log,
         }
 
@@ -224,6 +246,7 @@ class Bench:
         cpu0 = srv.scrape_all(self.servers)
         watched0 = _pids_cpu(plan.watch_pids)
         machine0 = _machine_busy()
+        commits0 = srv.commits(self.servers)
         t0 = time.monotonic()
         replies = self._all({"cmd": "load", "duration": plan.duration, "rate": rate, "http_share": plan.http_share,
                              "per_participant": plan.per_participant, "stall_fraction": stall},
@@ -232,6 +255,7 @@ class Bench:
         cpu1 = srv.scrape_all(self.servers)
         watched1 = _pids_cpu(plan.watch_pids)
         machine_cores = (_machine_busy() - machine0) / wall
+        commits1 = srv.commits(self.servers)
         acks = sum(r["acks"] for r in replies)
         sending = max(r["sending_seconds"] for r in replies)
         screen = [x for r in replies for x in r["screen_latency"]]
@@ -247,12 +271,14 @@ class Bench:
             "name": name, "seconds": sending, "wall_seconds": wall, "stall_fraction": stall,
             "sent": sum(r["sent"] for r in replies), "sent_http": sum(r["sent_http"] for r in replies),
             "acks": acks, "errors": dict(errors), "lost": sum(r["lost"] for r in replies),
+            "error_messages": sorted({m for r in replies for m in r.get("error_messages", [])})[:5],
             "unsent": sum(r["unsent"] for r in replies),
             "in_flight_after_drain": sum(r["in_flight_after_drain"] for r in replies),
             "offered_per_s": sum(r["sent"] for r in replies) / sending, "acks_per_s": acks / sending,
             "server_cpu_seconds": server_cpu, "server_cores": server_cpu / wall,
             "server_cpu_per_1000": server_cpu / acks * 1e6 if acks else math.nan,  # ms per 1,000 = µs per 1
             "server_us_per_ballot": server_cpu / acks * 1e6 if acks else math.nan,
+            "server_us_per_answer": server_cpu / (acks + sum(errors.values())) * 1e6 if acks else math.nan,
             "generator_cores": sum(r["generator_cpu"] for r in replies) / wall,
             "screen_latency_ms": latency_summary(screen), "ack_latency_ms": latency_summary(ack_lat),
             "probe_timeouts": sum(r["probe_timeouts"] for r in replies),
@@ -272,6 +298,8 @@ class Bench:
             result["watched_cpu_per_1000"] = watched / acks * 1e6 if acks else math.nan
             result["watched_cores"] = watched / wall
         result["machine_cores"] = machine_cores
+        if commits0 is not None and commits1 is not None and commits1 > commits0:
+            result["ballots_per_commit"] = acks / (commits1 - commits0)  # embedded group commit
         result["other_cores"] = max(0.0, machine_cores - result["server_cores"] - result["generator_cores"]
                                     - watched / wall)
         self.say(f"phase {name}: {result['acks_per_s']:.0f} acks/s, "
@@ -320,6 +348,21 @@ class Bench:
         result = exactness(expected, voters, ambiguous, votes, tally_voters)
         result["seq_went_back"] = sum(r["seq_back"] for r in replies)
         return result
+
+
+def _code_version() -> str:
+    """The livepoll version, plus the git commit (and whether the tree had changes) when run from a checkout."""
+    from livepoll import __version__
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__} ({commit}{' + uncommitted changes' if dirty else ''})"
 
 
 def _machine_busy() -> float:

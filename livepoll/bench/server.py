@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from livepoll.bench.worker import Target
+from livepoll.bench.records import Target
 
 LOAD_OPTIONS = 4
 MAX_OPTIONS = 30
@@ -127,6 +127,20 @@ def scrape(server: Server, timeout: float = 10.0) -> Metrics:
         raise BenchError(f"{server.url}/metrics has no process_cpu_seconds_total (not Linux, or no /proc?)")
     return Metrics(values["process_cpu_seconds_total"], values.get("process_resident_memory_bytes", 0.0),
                    values.get("livepoll_snapshot_encodes", 0.0))
+
+
+def commits(servers: list[Server]) -> float | None:
+    """Transactions the embedded store committed so far (its /readyz detail); None on other backends."""
+    total = 0.0
+    for s in servers:
+        try:
+            detail = _call("GET", f"{s.url}/readyz").get("backend", {})
+        except (BenchError, AttributeError):
+            return None
+        if not isinstance(detail, dict) or "commits" not in detail:
+            return None
+        total += float(detail["commits"])
+    return total
 
 
 def scrape_all(servers: list[Server]) -> Metrics:

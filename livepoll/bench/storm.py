@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from livepoll.bench.clients import WsClient
-    from livepoll.bench.worker import Participant, Presenter, Worker
+    from livepoll.bench.records import Participant, Presenter
+    from livepoll.bench.worker import Worker
 
 RESTART_CODES = (1001, 1012)
 BASE_DELAY, MAX_DELAY, MIN_DELAY = 0.5, 10.0, 0.25
@@ -48,7 +49,7 @@ class Storm:
         return max(MIN_DELAY, self.rng.uniform(0.0, min(MAX_DELAY, BASE_DELAY * 2**attempt)))
 
     async def _reconnect(self, who: Participant | Presenter, delay: float) -> None:
-        from livepoll.bench.worker import Presenter
+        from livepoll.bench.records import Presenter
 
         self.busy.add(id(who))
         try:

@@ -18,6 +18,7 @@ COMMON: list[Pick] = [
     ("failed connects", "connections.failed"),
     ("connect rate /s", "connections.rate_per_s"),
     ("RSS KiB per participant", "memory.per_participant_kib"),
+    ("server CPU ms per connect", "connections.server_cpu_ms_per_connect"),
 ]
 LOAD: list[Pick] = [
     ("acked ballots /s", "phases.0.acks_per_s"),
@@ -26,12 +27,14 @@ LOAD: list[Pick] = [
     ("generator cores busy", "phases.0.generator_cores"),
     ("other load, cores", "phases.0.other_cores"),
     ("watched pid ms per 1,000", "phases.0.watched_cpu_per_1000"),
+    ("machine cores busy (all processes)", "phases.0.machine_cores"),
     ("vote-to-screen p50 ms", "phases.0.screen_latency_ms.p50"),
     ("vote-to-screen p95 ms", "phases.0.screen_latency_ms.p95"),
     ("vote-to-screen p99 ms", "phases.0.screen_latency_ms.p99"),
     ("ack p50 ms", "phases.0.ack_latency_ms.p50"),
     ("ack p99 ms", "phases.0.ack_latency_ms.p99"),
     ("frames /s per presenter", "phases.0.frames_per_presenter_s"),
+    ("ballots per SQLite commit", "phases.0.ballots_per_commit"),
     ("server RSS max MiB", "phases.0.rss_max_mib"),
 ]
 SLOW: list[Pick] = [
@@ -48,6 +51,7 @@ STORM: list[Pick] = [
     ("storm: all back after first reconnect, s", "storm.all_back_after_first_reconnect_s"),
     ("storm: p50 s", "storm.p50_s"),
     ("storm: p99 s", "storm.p99_s"),
+    ("storm: server away, s", "storm.server_away_s"),
 ]
 
 

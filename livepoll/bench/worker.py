@@ -16,108 +16,18 @@ import random
 import resource
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 from livepoll.bench.clients import HttpPool, WsClient, ws_connect
+from livepoll.bench.records import Participant, Phase, Presenter, Probe, WorkerConfig
 from livepoll.bench.storm import Storm
 
 RESTART_CODES = (1001, 1012)
 DRAIN_SECONDS = 5.0
+# Errors after which the ballot may or may not have been stored (a timeout towards the store).
+UNCERTAIN_ERRORS = frozenset({"unavailable"})
 PROBE_TIMEOUT = 5.0
-
-
-@dataclass(frozen=True)
-class Target:
-    host: str
-    port: int
-    host_header: str
-
-
-@dataclass
-class WorkerConfig:
-    index: int
-    targets: list[Target]
-    code: str
-    host_key: str
-    question: str
-    load_options: list[str]
-    probe_options: list[str]
-    participant_ids: list[int]  # global indexes of this worker's load participants
-    presenter_ids: list[int]
-    local_addrs: list[str | None]
-    http_pool_size: int = 8
-    seed: int = 0
-
-
-class Participant:
-    __slots__ = ("acked", "cookie", "gid", "k", "lost_at", "next_ok", "pending", "probe", "resynced_at",
-                 "stalled", "target", "ws")
-
-    def __init__(self, gid: int, target: Target) -> None:
-        self.gid = gid
-        self.target = target
-        self.ws: WsClient | None = None
-        self.cookie: str | None = None
-        self.pending: tuple[str, ...] | None = None
-        self.acked: tuple[str, ...] | None = None
-        self.k = gid  # ballot counter, offset so that participants spread over the load options
-        self.next_ok = 0.0
-        self.probe: Probe | None = None
-        self.stalled = False
-        self.lost_at = 0.0
-        self.resynced_at = 0.0
-
-
-class Presenter:
-    __slots__ = ("frames", "gid", "last_seq", "lost_at", "resynced_at", "seq_back", "stalled", "target", "ws")
-
-    def __init__(self, gid: int, target: Target) -> None:
-        self.gid = gid
-        self.target = target
-        self.ws: WsClient | None = None
-        self.frames = 0
-        self.last_seq = -1
-        self.seq_back = 0
-        self.stalled = False
-        self.lost_at = 0.0
-        self.resynced_at = 0.0
-
-
-class Probe:
-    """A participant that owns one option nobody else chooses. It toggles its ballot between that option
-    and a load option, one toggle at a time; the toggle is on a presenter's screen when a results frame
-    shows the option's count at the new value (1 or 0). Latency = frame arrival - ballot send time, per
-    healthy presenter. The next toggle waits until every healthy presenter saw it (or PROBE_TIMEOUT), then
-    a random 50-250 ms, so toggles do not lock to the 10 Hz tick."""
-
-    __slots__ = ("expect", "option", "participant", "seen", "sent_at", "timer", "waiting")
-
-    def __init__(self, participant: Participant, option: str) -> None:
-        self.participant = participant
-        self.option = option
-        self.expect = 0
-        self.sent_at = 0.0
-        self.seen: set[int] = set()
-        self.waiting = False
-        self.timer: asyncio.TimerHandle | None = None
-
-
-@dataclass
-class Phase:
-    running: bool = False
-    sent: int = 0
-    sent_http: int = 0
-    acks: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
-    lost: int = 0
-    unsent: int = 0
-    ack_latency: array.array[float] = field(default_factory=lambda: array.array("d"))
-    screen_latency: array.array[float] = field(default_factory=lambda: array.array("d"))
-    probe_timeouts: int = 0
-    phone_frames: int = 0
-    presenter_frames: int = 0
 
 
 class Worker:
@@ -258,6 +168,8 @@ class Worker:
         if kind == "ack" or kind == "error":
             ref = msg.get("ref", "")
             sent = float(ref.partition(":")[2] or 0.0)
+            if kind == "error" and len(self.phase.error_messages) < 5:
+                self.phase.error_messages.add(f"{msg.get('error')}: {msg.get('message', '')}"[:200])
             self._ballot_done(p, kind == "ack", msg.get("error", ""), now, sent)
         elif kind == "state":
             if p.resynced_at == 0.0:
@@ -271,11 +183,14 @@ class Worker:
             return
         if ok:
             p.acked = p.pending
+            p.uncertain = []
             ph.acks += 1
             if sent:
                 ph.ack_latency.append(now - sent)
         else:
             ph.errors[error or "error"] += 1
+            if error in UNCERTAIN_ERRORS:
+                p.uncertain.append(p.pending)
         p.pending = None
         if p.probe is not None:
             probe = p.probe
@@ -432,7 +347,8 @@ class Worker:
             await asyncio.sleep(0.02)
         return {
             "ok": True, "sent": ph.sent, "sent_http": ph.sent_http, "acks": ph.acks, "errors": dict(ph.errors),
-            "lost": ph.lost, "unsent": ph.unsent, "in_flight_after_drain": self._in_flight(),
+            "lost": ph.lost, "unsent": ph.unsent, "error_messages": sorted(ph.error_messages),
+            "in_flight_after_drain": self._in_flight(),
             "ack_latency": ph.ack_latency, "screen_latency": ph.screen_latency,
             "probe_timeouts": ph.probe_timeouts, "phone_frames": ph.phone_frames,
             "presenter_frames": ph.presenter_frames, "healthy_presenters": len(self._healthy_presenters()),
@@ -508,10 +424,11 @@ class Worker:
         await asyncio.sleep(0.5)
         expected: Counter[str] = Counter()
         voters = 0
-        ambiguous: list[tuple[tuple[str, ...] | None, tuple[str, ...]]] = []
+        ambiguous: list[list[tuple[str, ...] | None]] = []
         for p in [*self.participants, *(probe.participant for probe in self.probes)]:
-            if p.pending is not None:
-                ambiguous.append((p.acked, p.pending))
+            maybe = [*p.uncertain, *([p.pending] if p.pending is not None else [])]
+            if maybe:
+                ambiguous.append([p.acked, *maybe])  # the tally may hold any one of these
             elif p.acked is not None:
                 voters += 1
                 expected.update(p.acked)

@@ -1,0 +1,243 @@
+"""The mechanisms behind the capacity figures (issue 4), tested without timing anything:
+
+- a latest-wins outbox holds at most one frame for a reader that stopped, and sends the newest when it resumes;
+- a snapshot tick encodes once, however many viewers the room has, and all of them get the same string;
+- coalescing caps the snapshot rate: a burst of ballots makes at most duration * rate + 1 ticks;
+- exactness under a concurrent burst, on both backends: every participant's last ballot is counted once.
+
+Waits below are bounded safety nets (`within`), never the thing asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from support.redis_server import RedisServer, RedisServerMissing
+
+from livepoll.backends.base import Backend
+from livepoll.backends.embedded import EmbeddedBackend
+from livepoll.live import LiveHub, Outbox, Role
+from livepoll.model import Ballot, LiveState, Question, Session, hash_host_key, make_question, new_join_code
+
+WITHIN = 10.0
+
+
+async def wait_for(check: Callable[[], bool], what: str, within: float = WITHIN) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {within}s waiting for {what}")
+        await asyncio.sleep(0.001)
+
+
+def question() -> Question:
+    return make_question(1, "Który dzień?", ["poniedziałek", "wtorek", "środa", "czwartek"], None, True)
+
+
+def session_with(q: Question) -> Session:
+    return Session(
+        code=new_join_code(), title="Pomiar", host_key_hash=hash_host_key("k"), questions=(q,),
+        state=LiveState(current=q.id), created_at=time.time(),
+    )
+
+
+def ballot(q: Question, voter: str, choice: str) -> Ballot:
+    return Ballot(q.id, voter, q.canonical_choices([choice]), time.time())
+
+
+class Viewer:
+    """A fake WebSocket: `send` appends to a list (and can be made to block, like a reader that stopped)."""
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.blocked = 0
+
+    async def send(self, frame: str) -> None:
+        if not self.gate.is_set():
+            self.blocked += 1
+            await self.gate.wait()
+        self.frames.append(frame)
+
+    async def close(self, code: int) -> None:
+        pass
+
+    def seq(self) -> int:
+        return int(json.loads(self.frames[-1])["seq"]) if self.frames else -1
+
+
+# Outbox ---------------------------------------------------------------------------------------------------
+
+
+async def test_outbox_keeps_one_frame_for_a_stalled_reader_and_sends_the_newest() -> None:
+    viewer = Viewer()
+    viewer.gate.clear()  # the reader stopped: the first send blocks
+    box = Outbox(viewer.send, viewer.close)
+    box.offer("frame 0")
+    await wait_for(lambda: viewer.blocked == 1, "the first send to block")
+    for n in range(1, 1001):
+        box.offer(f"frame {n}")
+    assert box.pending == "frame 1000"  # one frame waits, whatever was offered
+    assert box.replaced == 999  # every older pending frame was replaced, none queued
+    viewer.gate.set()  # the reader catches up
+    await wait_for(lambda: box.pending is None and len(viewer.frames) == 2, "the outbox to drain")
+    assert viewer.frames == ["frame 0", "frame 1000"]
+
+
+async def test_closed_outbox_takes_nothing() -> None:
+    viewer = Viewer()
+    box = Outbox(viewer.send, viewer.close)
+    await box.close(1001)
+    box.offer("late")
+    assert box.pending is None
+    assert viewer.frames == []
+
+
+# Hub ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def embedded(tmp_path: Path) -> AsyncIterator[EmbeddedBackend]:
+    backend = EmbeddedBackend(tmp_path / "data")
+    await backend.start()
+    try:
+        yield backend
+    finally:
+        await backend.stop()
+
+
+def _all_at(screens: list[Viewer], seq: int) -> Callable[[], bool]:
+    return lambda: all(s.seq() >= seq for s in screens)
+
+
+async def _encodes_for(tmp_path: Path, viewers: int, rounds: int) -> tuple[int, int, list[Viewer]]:
+    """Run `rounds` ballots, one at a time, each waited for on every screen; return (encodes, ticks)."""
+    backend = EmbeddedBackend(tmp_path / f"data-{viewers}")
+    await backend.start()
+    try:
+        q = question()
+        session = session_with(q)
+        await backend.create_session(session)
+        hub = LiveHub(backend, presenter_rate=1000.0)  # fast ticks keep the test short; counts do not depend on it
+        screens = [Viewer() for _ in range(viewers)]
+        for screen in screens:
+            await hub.join(session.code, Role.PRESENTER, screen.send, screen.close)
+        await wait_for(lambda: all(s.frames for s in screens), "the first frame on every screen")
+        for n in range(rounds):
+            await backend.cast_ballot(session.code, q, ballot(q, f"voter-{n}", "o1"))
+            seq = (await backend.snapshot(session.code)).seq  # type: ignore[union-attr]
+            await wait_for(_all_at(screens, seq), f"ballot {n} on every screen")
+        return hub.encodes, hub.ticks, screens
+    finally:
+        await backend.stop()
+
+
+async def test_one_encode_per_tick_whatever_the_number_of_viewers(tmp_path: Path) -> None:
+    one_encodes, one_ticks, _ = await _encodes_for(tmp_path, viewers=1, rounds=20)
+    many_encodes, many_ticks, screens = await _encodes_for(tmp_path, viewers=50, rounds=20)
+    assert many_ticks == one_ticks
+    assert many_encodes == one_encodes
+    assert many_encodes <= 2 * many_ticks  # at most one presenter and one participant frame per tick
+    # Encode once, send many: every screen got the very same string object for the latest state.
+    last = screens[0].frames[-1]
+    assert all(s.frames[-1] is last for s in screens)
+
+
+async def test_coalescing_caps_the_snapshot_rate(embedded: EmbeddedBackend) -> None:
+    rate = 10.0
+    q = question()
+    session = session_with(q)
+    await embedded.create_session(session)
+    hub = LiveHub(embedded, presenter_rate=rate)
+    screen = Viewer()
+    await hub.join(session.code, Role.PRESENTER, screen.send, screen.close)
+    await wait_for(lambda: bool(screen.frames), "the first frame")
+    ticks_before, frames_before = hub.ticks, len(screen.frames)
+    started = time.monotonic()
+    voters = 600
+    await asyncio.gather(*(embedded.cast_ballot(session.code, q, ballot(q, f"v{n}", "o2")) for n in range(voters)))
+    final_seq = (await embedded.snapshot(session.code)).seq  # type: ignore[union-attr]
+    await wait_for(lambda: screen.seq() >= final_seq, "the final state on the screen")
+    elapsed = time.monotonic() - started
+    ticks = hub.ticks - ticks_before
+    assert ticks <= elapsed * rate + 1  # hundreds of changes, a handful of ticks
+    assert ticks < voters / 10
+    assert 1 <= len(screen.frames) - frames_before <= ticks  # at most one frame per tick, none per ballot
+    last = json.loads(screen.frames[-1])
+    assert last["voters"] == voters  # coalescing never loses the newest state
+    assert {o["id"]: o["votes"] for o in last["question"]["options"]}["o2"] == voters
+
+
+# Exactness on both backends -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mechanisms_redis() -> Iterator[RedisServer]:
+    try:
+        server = RedisServer()
+    except RedisServerMissing as exc:  # a missing Redis fails the Redis half loudly; it never skips it
+        pytest.fail(str(exc))
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["embedded", "redis"])
+async def any_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    backend: Backend
+    if request.param == "embedded":
+        backend = EmbeddedBackend(tmp_path / "data")
+    else:
+        from livepoll.backends.redis import RedisBackend
+
+        redis: RedisServer = request.getfixturevalue("mechanisms_redis")
+        backend = RedisBackend(redis.url, prefix=f"m{secrets.token_hex(4)}", timeout=5.0)
+    await backend.start()
+    try:
+        await wait_for(lambda: backend.health().ready, "the backend to become ready")
+        yield backend
+    finally:
+        await backend.stop()
+
+
+async def test_concurrent_burst_is_counted_exactly(any_backend: Backend) -> None:
+    """200 participants each change their ballot 5 times while all the others do the same, one of them also
+    re-sends the same ballot 100 times at once: the tally equals every participant's last ballot."""
+    q = question()
+    session = session_with(q)
+    await any_backend.create_session(session)
+    options = [o.id for o in q.options]
+    final: dict[str, str] = {}
+
+    async def participant(n: int) -> None:
+        voter = f"voter-{n}"
+        for k in range(5):
+            choice = options[(n + k) % len(options)]
+            outcome = await any_backend.cast_ballot(session.code, q, ballot(q, voter, choice))
+            assert outcome.acknowledged
+            final[voter] = choice
+
+    async def resender() -> None:
+        b = ballot(q, "resender", "o3")
+        outcomes = await asyncio.gather(*(any_backend.cast_ballot(session.code, q, b) for _ in range(100)))
+        assert all(o.acknowledged for o in outcomes)
+        final["resender"] = "o3"
+
+    await asyncio.gather(*(participant(n) for n in range(200)), resender())
+    tally = (await any_backend.tallies(session.code))[q.id]
+    expected = Counter(final.values())
+    assert tally.voters == len(final) == 201
+    assert dict(tally.votes) == {o: expected.get(o, 0) for o in options}
+    assert sum(tally.votes.values()) == 201  # single-choice: one vote per voter, never two
+    with contextlib.suppress(NotImplementedError):
+        responses = await any_backend.responses(session.code)
+        assert sorted(r.voter for r in responses) == sorted(final)
