@@ -51,13 +51,7 @@ export async function postJSON(url, body) {
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(body),
     });
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-    return { ok: response.ok, status: response.status, data, network: false };
+    return await answerOf(response);
   } catch {
     return { ok: false, status: 0, data: null, network: true };
   }
@@ -66,16 +60,21 @@ export async function postJSON(url, body) {
 export async function getJSON(url) {
   try {
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-    return { ok: response.ok, status: response.status, data, network: false };
+    return await answerOf(response);
   } catch {
     return { ok: false, status: 0, data: null, network: true };
   }
+}
+
+/** A response as {ok, status, data}; data is null when the body is not JSON (a proxy's error page). */
+async function answerOf(response) {
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  return { ok: response.ok, status: response.status, data, network: false };
 }
 
 /** Show or hide a notice element with a text (empty text hides it). */
