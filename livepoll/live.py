@@ -298,23 +298,24 @@ def _question_frame(snapshot: Snapshot, with_votes: bool) -> dict[str, object] |
     }
 
 
+def presenter_frame(snapshot: Snapshot) -> dict[str, object]:
+    """The presenter's `results` message; pages also render their first screen from it."""
+    return {
+        "type": "results",
+        "seq": snapshot.seq,
+        "epoch": snapshot.epoch,
+        "state_lost": snapshot.state_lost,
+        "question": _question_frame(snapshot, with_votes=True),
+        "voters": 0 if snapshot.tally is None else snapshot.tally.voters,
+        "voting_open": snapshot.state.voting_open,
+        "results_visible": snapshot.state.results_visible,
+        "results_on_phones": snapshot.state.results_on_phones,
+        "participants": snapshot.participants,
+    }
+
+
 def encode_presenter(snapshot: Snapshot) -> str:
-    return json.dumps(
-        {
-            "type": "results",
-            "seq": snapshot.seq,
-            "epoch": snapshot.epoch,
-            "state_lost": snapshot.state_lost,
-            "question": _question_frame(snapshot, with_votes=True),
-            "voters": 0 if snapshot.tally is None else snapshot.tally.voters,
-            "voting_open": snapshot.state.voting_open,
-            "results_visible": snapshot.state.results_visible,
-            "results_on_phones": snapshot.state.results_on_phones,
-            "participants": snapshot.participants,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    return json.dumps(presenter_frame(snapshot), ensure_ascii=False, separators=(",", ":"))
 
 
 def encode_participant(snapshot: Snapshot) -> str:

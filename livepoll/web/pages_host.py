@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll.backends.base import BackendUnavailable
+from livepoll.live import presenter_frame
 from livepoll.model import (
     ControlAction,
     PollError,
@@ -98,31 +99,22 @@ def _questions_config(session: Session) -> list[dict[str, str]]:
     return [{"id": q.id, "text": q.text} for q in session.questions]
 
 
-async def _initial_results(request: Request, session: Session) -> dict[str, Any]:
-    """The first frame the presenter and the control panel draw, in the presenter socket's shape, so the
-    screen is right before the socket's first message arrives."""
-    question = session.current_question
-    tallies = {q.id: t for q, t in await polls_of(request).tallies(session)}
-    tally = tallies.get(question.id) if question else None
-    return {
-        "type": "results",
-        "seq": -1,
-        "epoch": session.epoch,
-        "state_lost": False,
-        "question": None if question is None else {
-            "id": question.id,
-            "text": question.text,
-            "options": [
-                {"id": o.id, "label": o.label, "votes": tally.votes.get(o.id, 0) if tally else 0}
-                for o in question.options
-            ],
-        },
-        "voters": tally.voters if tally else 0,
-        "voting_open": session.state.voting_open,
-        "results_visible": session.state.results_visible,
-        "results_on_phones": session.state.results_on_phones,
-        "participants": None,
-    }
+async def _host_screen(request: Request, page: Page, path: str) -> tuple[Session, dict[str, object]] | Response:
+    """The session of a host page and the first frame it draws, in the presenter socket's own shape
+    (live.presenter_frame), so the screen is right before the socket's first message arrives."""
+    found = await _host_page(request, page, path)
+    if isinstance(found, Response):
+        return found
+    _ = page.gettext
+    try:
+        snapshot = await polls_of(request).backend.snapshot(found.code)
+    except BackendUnavailable:
+        return page.error(503, _("Temporarily unavailable"),
+                          _("The server cannot reach its data just now. Please reload in a moment."))
+    if snapshot is None:
+        return page.error(404, _("Session not found"),
+                          _("There is no session with the code %(code)s.") % {"code": found.code})
+    return found, presenter_frame(snapshot)
 
 
 def live_strings(page: Page) -> dict[str, Any]:
@@ -182,21 +174,16 @@ def control_error_message(page: Page, error: str) -> str:
 
 async def control_panel(request: Request) -> Response:
     page = Page(request)
-    found = await _host_page(request, page, "/host/{code}")
+    found = await _host_screen(request, page, "/host/{code}")
     if isinstance(found, Response):
         return found
-    session = found
+    session, initial = found
     code = session.code
     credentials = credentials_of(request)
     base = credentials.base_url(request)
     host_key = request.cookies.get(HOST_COOKIE_PREFIX + code)
     if host_key is not None and not host_key_matches(session, host_key):
         host_key = None
-    try:
-        initial = await _initial_results(request, session)
-    except BackendUnavailable:
-        return page.error(503, page.gettext("Temporarily unavailable"),
-                          page.gettext("The server cannot reach its data just now. Please reload in a moment."))
     notice = {
         "reset": page.gettext("The votes of that question were deleted."),
     }.get(request.query_params.get("done", ""))
@@ -244,15 +231,10 @@ async def control_form(request: Request) -> Response:
 
 async def presenter(request: Request) -> Response:
     page = Page(request)
-    found = await _host_page(request, page, "/present/{code}")
+    found = await _host_screen(request, page, "/present/{code}")
     if isinstance(found, Response):
         return found
-    session = found
-    try:
-        initial = await _initial_results(request, session)
-    except BackendUnavailable:
-        return page.error(503, page.gettext("Temporarily unavailable"),
-                          page.gettext("The server cannot reach its data just now. Please reload in a moment."))
+    session, initial = found
     return page.render("presenter.html", {
         "session": session,
         "join_url": join_link(credentials_of(request).base_url(request), session.code),
