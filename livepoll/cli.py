@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 import click
@@ -14,6 +15,7 @@ from livepoll.config import ConfigError, Settings, load_settings
 from livepoll.logs import log_config
 from livepoll.model import group_join_code
 from livepoll.polls import CreatedSession, Polls, load_example
+from livepoll.web.connections import HeadTimeoutProtocol
 
 
 def _settings() -> Settings:
@@ -74,13 +76,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int, log_level: st
     if not settings.admin_token:
         token_home = settings.data_dir / "admin_token" if not settings.redis_url else "Redis"
         click.echo(f"  Admin token: LIVEPOLL_ADMIN_TOKEN, or the one generated in {token_home}")
+    if os.environ.get("FORWARDED_ALLOW_IPS") and not settings.forwarded_allow_ips:
+        click.echo("  Warning: FORWARDED_ALLOW_IPS is ignored; name trusted proxies in LIVEPOLL_FORWARDED_ALLOW_IPS.")
     uvicorn.run(
         "livepoll.web.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        http="httptools",
+        http=HeadTimeoutProtocol,
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_size,
         ws_ping_interval=settings.ws_ping_interval,
@@ -89,7 +93,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int, log_level: st
         timeout_graceful_shutdown=10,
         log_config=log_config(log_level),
         log_level=log_level,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto only from the proxies named in LIVEPOLL_FORWARDED_ALLOW_IPS, none by default.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
         server_header=False,
     )
 

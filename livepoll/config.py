@@ -5,6 +5,7 @@ A bad value stops the server with a message that names the variable (pydantic-se
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated
@@ -44,6 +45,21 @@ class Settings(BaseSettings):
     presenter_rate: float = Field(default=10.0, gt=0, le=60)
     phone_rate: float = Field(default=2.0, gt=0, le=10)
 
+    # Request bodies (web/bodies.py). A ballot or a control is < 1 KiB. Creating a session carries every
+    # question: the largest valid one (100 questions x 30 options at their longest) is ~650,000 characters,
+    # ~1.3 MB of Cyrillic as JSON, ~3.9 MB as a URL-encoded form; only an admin's body is read that far.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_large_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
+    # Seconds a body may pause between two pieces, and seconds for a whole body, before 408.
+    body_idle_timeout: float = Field(default=5.0, gt=0, le=60)
+    body_timeout: float = Field(default=60.0, gt=0, le=600)
+    # Seconds for a request head: from a connection's opening, or from a kept-alive request's first byte.
+    head_timeout: float = Field(default=5.0, gt=0, le=60)
+
+    # Proxies whose X-Forwarded-For/-Proto are believed: comma-separated addresses or networks, or "*".
+    # Empty: nobody's (a client could otherwise pick the address the join-code limiter counts).
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
@@ -68,6 +84,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        proxies = tuple(part.strip() for part in value.split(",") if part.strip())
+        for proxy in proxies:
+            if proxy != "*":
+                try:
+                    ipaddress.ip_network(proxy, strict=False)
+                except ValueError:
+                    raise ValueError(f"{proxy!r} is not an IP address or network (nor *)") from None
+        return proxies
+
+    @property
+    def https(self) -> bool:
+        """Participants reach this server over HTTPS (LIVEPOLL_PUBLIC_URL says so)."""
+        return self.public_url is not None and self.public_url.startswith("https://")
 
     @property
     def retention_seconds(self) -> float:

@@ -26,8 +26,10 @@ from livepoll.resources import static_dir
 from livepoll.tasks import cancel_and_wait
 from livepoll.web import api, openapi, sockets
 from livepoll.web.auth import Credentials
+from livepoll.web.bodies import BodyLimits, BoundedBodies
 from livepoll.web.errors import exception_handlers
 from livepoll.web.limits import CodeGuessLimiter
+from livepoll.web.state import credentials_of
 
 log = logging.getLogger("livepoll")
 
@@ -37,19 +39,35 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+# livepoll needs no device or sensor; the presenter screen uses the Fullscreen API on its own pages.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), hid=(), "
+    "idle-detection=(), magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), "
+    "screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=(), fullscreen=(self)"
+)
+# Sent only when LIVEPOLL_PUBLIC_URL is https: browsers then refuse plain HTTP to this host for a year.
+HSTS_MAX_AGE = 365 * 86400
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", PERMISSIONS_POLICY.encode()),
 ]
+
+
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    if settings.https:
+        return [*SECURITY_HEADERS, (b"strict-transport-security", f"max-age={HSTS_MAX_AGE}".encode())]
+    return list(SECURITY_HEADERS)
 
 
 class SecurityHeaders:
     """Adds CSP and friends to every HTTP response (a plain ASGI middleware: no per-request task)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> None:
         self.app = app
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,7 +76,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = list(message.get("headers", [])) + self.headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -69,12 +87,14 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready or not for anyone; the backend's detail (file paths, last error) only with the admin token."""
     backend: Backend = request.app.state.backend
     health = backend.health()
     metrics.BACKEND_READY.set(1 if health.ready else 0)
-    return JSONResponse(
-        {"ready": health.ready, "backend": health.detail}, status_code=200 if health.ready else 503
-    )
+    body: dict[str, object] = {"ready": health.ready}
+    if credentials_of(request).is_admin(request):
+        body["backend"] = health.detail
+    return JSONResponse(body, status_code=200 if health.ready else 503)
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -139,5 +159,6 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         *pages.routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BoundedBodies, limits=BodyLimits.from_settings(settings))
+    app.add_middleware(SecurityHeaders, headers=security_headers(settings))  # outermost: refusals get them too
     return app
