@@ -1,4 +1,4 @@
-"""Bounded bodies and connections (B-scenarios of shared/guides/reliability.md): a body over its route's
+"""Bounded bodies and connections (B14 of shared/guides/reliability.md): a body over its route's
 limit is refused before it is read, a stalled body or request head is cut off, huge uploads cost the
 server no memory, a client leaving mid-upload is not a server error, and the largest valid session still
 goes through. Raw sockets where httpx cannot say it (a head that never ends, a body that stops)."""
@@ -149,7 +149,7 @@ def assert_refused(reply: Reply, status: int, error: str) -> None:
 
 
 async def test_declared_oversize_body_is_refused_before_it_is_sent(server: ServerProcess, phone: Phone) -> None:
-    """B: a ballot declaring 1 GB gets 413 at once, while not one byte of its body has been sent."""
+    """B14: a ballot declaring 1 GB gets 413 at once, while not one byte of its body has been sent."""
     head = post_head(server, phone.votes_path, phone.cookie, Content_Length=str(10**9))
     reply = await raw_exchange(server, head, limit=10.0)
     assert_refused(reply, 413, "too_large")
@@ -157,7 +157,7 @@ async def test_declared_oversize_body_is_refused_before_it_is_sent(server: Serve
 
 
 async def test_streamed_body_is_cut_off_at_the_limit(server: ServerProcess, phone: Phone) -> None:
-    """B: a chunked ballot (no length declared) is refused with 413 as soon as it passes 64 KiB, long
+    """B14: a chunked ballot (no length declared) is refused with 413 as soon as it passes 64 KiB, long
     before the sender is done, and its first 64 KiB, a valid ballot, are not taken for the whole."""
     ballot = json.dumps({"question": "q1", "choices": ["o1"]}).encode()
     pieces = [ballot] + [b" " * 8192] * 4096  # a valid ballot padded with whitespace to 32 MiB
@@ -190,7 +190,7 @@ async def test_body_of_a_request_answered_early(server: ServerProcess) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 async def test_three_huge_uploads_leave_memory_flat(make_server: Callable[..., ServerProcess]) -> None:
-    """B/L: three concurrent 300 MB ballots (two declaring their length, one chunked) are refused while the
+    """B14: three concurrent 300 MB ballots (two declaring their length, one chunked) are refused while the
     server's resident memory stays within 10 MB of idle."""
     server = make_server()
     process = psutil.Process(server.pid)
@@ -247,7 +247,7 @@ async def test_three_huge_uploads_leave_memory_flat(make_server: Callable[..., S
 
 @pytest.mark.slow
 async def test_stalled_body_gets_408(server: ServerProcess, phone: Phone) -> None:
-    """B: a ballot that declares 10,000 bytes and stops after 1,000 gets 408 and a closed connection
+    """B14: a ballot that declares 10,000 bytes and stops after 1,000 gets 408 and a closed connection
     within 10 s (not at once: a pause is allowed), and counts nothing."""
     head = post_head(server, phone.votes_path, phone.cookie, Content_Length="10000")
     reply = await raw_exchange(server, head + b'{"question": "q1", ' + b" " * 980)
@@ -281,7 +281,7 @@ def wait_for_close(server: ServerProcess, trickle: bool) -> tuple[float, bool]:
 @pytest.mark.slow
 @pytest.mark.parametrize("trickle", [False, True], ids=["silent", "trickled-head"])
 async def test_incomplete_request_head_is_closed(server: ServerProcess, trickle: bool) -> None:
-    """B (slowloris): a connection whose request head never ends is closed within 10 s, whether it sends
+    """B14 (slowloris): a connection whose request head never ends is closed within 10 s, whether it sends
     nothing at all or a header byte every half second."""
     elapsed, closed = await asyncio.to_thread(wait_for_close, server, trickle)
     assert closed, f"still open after {elapsed:.1f} s"
@@ -289,7 +289,7 @@ async def test_incomplete_request_head_is_closed(server: ServerProcess, trickle:
 
 
 async def test_client_leaving_mid_upload_is_not_a_server_error(make_server: Callable[..., ServerProcess]) -> None:
-    """B: a phone that goes away halfway through sending its ballot leaves no ERROR and no traceback in the
+    """B14: a phone that goes away halfway through sending its ballot leaves no ERROR and no traceback in the
     server log (it is the client's doing, noted at debug level)."""
     server = make_server(args=["--log-level", "debug"])
     async with LivepollClient(server) as api:
