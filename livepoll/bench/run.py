@@ -246,7 +246,7 @@ class Bench:
         cpu0 = srv.scrape_all(self.servers)
         watched0 = _pids_cpu(plan.watch_pids)
         machine0 = _machine_busy()
-        commits0 = srv.commits(self.servers)
+        commits0 = srv.commits(self.servers, self.admin_token)
         t0 = time.monotonic()
         replies = self._all({"cmd": "load", "duration": plan.duration, "rate": rate, "http_share": plan.http_share,
                              "per_participant": plan.per_participant, "stall_fraction": stall},
@@ -255,7 +255,7 @@ class Bench:
         cpu1 = srv.scrape_all(self.servers)
         watched1 = _pids_cpu(plan.watch_pids)
         machine_cores = (_machine_busy() - machine0) / wall
-        commits1 = srv.commits(self.servers)
+        commits1 = srv.commits(self.servers, self.admin_token)
         acks = sum(r["acks"] for r in replies)
         sending = max(r["sending_seconds"] for r in replies)
         screen = [x for r in replies for x in r["screen_latency"]]

@@ -129,12 +129,13 @@ def scrape(server: Server, timeout: float = 10.0) -> Metrics:
                    values.get("livepoll_snapshot_encodes", 0.0))
 
 
-def commits(servers: list[Server]) -> float | None:
-    """Transactions the embedded store committed so far (its /readyz detail); None on other backends."""
+def commits(servers: list[Server], admin_token: str) -> float | None:
+    """Transactions the embedded store committed so far (its /readyz detail, shown to the admin); None on
+    other backends."""
     total = 0.0
     for s in servers:
         try:
-            detail = _call("GET", f"{s.url}/readyz").get("backend", {})
+            detail = _call("GET", f"{s.url}/readyz", token=admin_token).get("backend", {})
         except (BenchError, AttributeError):
             return None
         if not isinstance(detail, dict) or "commits" not in detail:

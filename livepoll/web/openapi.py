@@ -137,7 +137,8 @@ def response_schemas() -> dict[str, Schema]:
             }
         ),
         "Health": _obj({"status": {"const": "ok"}}),
-        "Readiness": _obj({"ready": _BOOL, "backend": {"type": "object"}}),
+        "Readiness": _obj({"ready": _BOOL, "backend": {"type": "object"}}, "`backend` only with the admin token",
+                          required=["ready"]),
         # WebSocket frames (OpenAPI has no WebSocket operations; listed for code generators and docs/api.md).
         "PresenterFrame": _obj(
             {
