@@ -2,8 +2,10 @@
 
 Each shape is a pydantic model that both serialises the bytes on the wire and describes them in the OpenAPI
 document (web/openapi.py), so the two cannot drift. A field is one line here plus its value where the frame is
-built (live.py, web/sockets.py, web/api.py). Field order is key order on the wire. A new question kind
-becomes one more model per shape, joined with `kind` as the discriminator.
+built (live.py, web/sockets.py, web/api.py). Field order is key order on the wire. A field that only some
+frames carry is `name: Omittable[T] = None`: left out (and not required in the schema) while None, so frames
+without it keep their bytes. A new question kind becomes one more model per shape, joined with `kind` as the
+discriminator.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from livepoll.model import Question
 
+T = TypeVar("T")
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 Count = Annotated[int, Field(ge=0)]
+Omittable = Annotated[T | None, Field(exclude_if=_is_none)]
 # Shapes of questions kept ready (a few hundred bytes each); live rooms' current questions fit many times over.
 PUBLIC_QUESTIONS_CACHED = 1024
 EPOCH_DOC = "Changes when the backend lost and rebuilt the session's state; then `seq` starts again."

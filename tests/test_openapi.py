@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import jsonschema_rs
@@ -103,6 +103,21 @@ def test_reply_frames_keep_their_bytes() -> None:
     assert frames.encode_error("", "invalid_json", "Zła wiadomość") == (
         '{"type": "error", "ref": "", "error": "invalid_json", "message": "Zła wiadomość"}'
     )
+
+
+class _TimedFrame(frames.Shape):
+    type: Literal["state"] = "state"
+    deadline: frames.Omittable[str] = None
+
+
+def test_an_omittable_field_leaves_old_frames_as_they_were() -> None:
+    """A field added as Omittable is absent while None (old bytes) and optional in the published schema."""
+    assert _TimedFrame().model_dump_json() == '{"type":"state"}'
+    assert _TimedFrame(deadline="2026-11-26T14:51:47Z").model_dump_json() == (
+        '{"type":"state","deadline":"2026-11-26T14:51:47Z"}'
+    )
+    schema = _TimedFrame.model_json_schema(mode="serialization")
+    assert schema["required"] == ["type"] and "deadline" in schema["properties"]
 
 
 def test_frames_match_their_published_schemas() -> None:
@@ -236,6 +251,7 @@ async def test_every_answer_is_documented(api: LivepollClient, server: ServerPro
         (api, "POST", f"{SESSION}/control", code, act("goto")),
         (api, "POST", f"{SESSION}/control", code, act("goto", "q9")),
         (api, "POST", f"{SESSION}/control", code, {"json": {"action": "jump"}, "headers": host}),
+        (api, "POST", f"{SESSION}/control", code, {**big, "headers": {**host, "Content-Type": "application/json"}}),
         (api, "POST", f"{SESSION}/control", code, act("open", headers={})),
         (api, "POST", f"{SESSION}/control", code, act("open", headers=wrong)),
         (api, "POST", f"{SESSION}/control", unknown, act("open", headers=admin)),
@@ -335,10 +351,15 @@ class FuzzTarget:
         return self.sessions[turn]
 
     def new_session(self) -> tuple[str, str]:
-        created = httpx.post(self.server.url("/api/v1/sessions"), json=NEW_SESSION, trust_env=False,
-                             headers=LivepollClient.admin_headers())
-        assert created.status_code == 201, created.text
-        return created.json()["code"], created.json()["host_key"]
+        return _new_session(self.server)
+
+
+def _new_session(server: ServerProcess) -> tuple[str, str]:
+    """(code, host key) of a new session on `server`."""
+    created = httpx.post(server.url("/api/v1/sessions"), json=NEW_SESSION, trust_env=False,
+                         headers=LivepollClient.admin_headers())
+    assert created.status_code == 201, created.text
+    return created.json()["code"], created.json()["host_key"]
 
 
 @pytest.fixture(scope="module")
@@ -347,11 +368,10 @@ def fuzz_target(backend_name: str, request: pytest.FixtureRequest,
     """A server of its own (its guessing limiter and sessions are nobody else's) with two live sessions."""
     redis_url = None if backend_name == "embedded" else request.getfixturevalue("redis_server").url
     with ServerProcess(tmp_path_factory.mktemp(f"fuzz-{backend_name}"), redis_url=redis_url) as server:
-        target = FuzzTarget(server, "", "", "", "", schemathesis.openapi.from_url(server.url("/api/v1/openapi.json")))
-        target.code, target.key = target.new_session()
-        _, target.other_key = target.new_session()
-        joined = httpx.get(server.url(f"/api/v1/sessions/{target.code}"), trust_env=False)
-        target.cookie = joined.cookies["lp_pid"]
+        (code, key), (_, other_key) = _new_session(server), _new_session(server)
+        cookie = httpx.get(server.url(f"/api/v1/sessions/{code}"), trust_env=False).cookies["lp_pid"]
+        schema = schemathesis.openapi.from_url(server.url("/api/v1/openapi.json"))
+        target = FuzzTarget(server, code, key, other_key, cookie, schema)
         yield target
         for session in target.sessions:
             session.close()

@@ -13,9 +13,8 @@ from livepoll import model
 from livepoll.frames import OptionVotes, PublicQuestion, Shape
 from livepoll.model import JOIN_CODE_DIGITS
 
-JoinCode = Annotated[str, Field(pattern=f"^[1-9][0-9]{{{JOIN_CODE_DIGITS - 1}}}$", examples=["72815366"])]
+JoinCode = Annotated[str, Field(pattern=f"^[0-9]{{{JOIN_CODE_DIGITS}}}$", examples=["72815366"])]
 Uri = Annotated[str, Field(json_schema_extra={"format": "uri"})]
-Count = Annotated[int, Field(ge=0)]
 
 
 def json_response(body: Shape, status: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -54,7 +53,7 @@ class SessionSummary(Shape):
     code: JoinCode
     title: str
     created_at: Annotated[float, Field(description="Unix time, seconds.")]
-    questions: Annotated[int, Field(ge=1, description="How many questions the session has.")]
+    questions: Annotated[int, Field(ge=0, description="How many questions the session has.")]
 
 
 class SessionList(Shape):
