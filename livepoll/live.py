@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from livepoll.backends.base import Backend
+from livepoll.frames import (
+    OptionCount,
+    OptionVotes,
+    ParticipantFrame,
+    PhoneResults,
+    PresenterFrame,
+    PublicQuestion,
+    QuestionVotes,
+)
 from livepoll.model import Snapshot
 
 log = logging.getLogger("livepoll.live")
@@ -277,66 +285,54 @@ class LiveHub:
         await asyncio.gather(*(v.outbox.close(code) for v in viewers))
 
 
-def _question_frame(snapshot: Snapshot, with_votes: bool) -> dict[str, object] | None:
-    question = snapshot.question
+def _question_frame(snapshot: Snapshot) -> QuestionVotes | None:
+    question, tally = snapshot.question, snapshot.tally
     if question is None:
         return None
-    tally = snapshot.tally
-    options: list[dict[str, object]] = []
-    for option in question.options:
-        entry: dict[str, object] = {"id": option.id, "label": option.label}
-        if with_votes:
-            entry["votes"] = 0 if tally is None else tally.votes.get(option.id, 0)
-        options.append(entry)
-    return {
-        "id": question.id,
-        "kind": question.kind.value,
-        "text": question.text,
-        "max_choices": question.max_choices,
-        "allow_change": question.allow_change,
-        "options": options,
-    }
+    votes = {} if tally is None else tally.votes
+    return QuestionVotes(
+        id=question.id, kind=question.kind.value, text=question.text, max_choices=question.max_choices,
+        allow_change=question.allow_change,
+        options=[OptionVotes(id=o.id, label=o.label, votes=votes.get(o.id, 0)) for o in question.options],
+    )
+
+
+def _presenter(snapshot: Snapshot) -> PresenterFrame:
+    state = snapshot.state
+    return PresenterFrame(
+        seq=snapshot.seq,
+        epoch=snapshot.epoch,
+        state_lost=snapshot.state_lost,
+        question=_question_frame(snapshot),
+        voters=0 if snapshot.tally is None else snapshot.tally.voters,
+        voting_open=state.voting_open,
+        results_visible=state.results_visible,
+        results_on_phones=state.results_on_phones,
+        participants=snapshot.participants,
+    )
 
 
 def presenter_frame(snapshot: Snapshot) -> dict[str, object]:
-    """The presenter's `results` message; pages also render their first screen from it."""
-    return {
-        "type": "results",
-        "seq": snapshot.seq,
-        "epoch": snapshot.epoch,
-        "state_lost": snapshot.state_lost,
-        "question": _question_frame(snapshot, with_votes=True),
-        "voters": 0 if snapshot.tally is None else snapshot.tally.voters,
-        "voting_open": snapshot.state.voting_open,
-        "results_visible": snapshot.state.results_visible,
-        "results_on_phones": snapshot.state.results_on_phones,
-        "participants": snapshot.participants,
-    }
+    """The presenter's `results` message as data; pages also render their first screen from it."""
+    return _presenter(snapshot).model_dump(mode="json")
 
 
 def encode_presenter(snapshot: Snapshot) -> str:
-    return json.dumps(presenter_frame(snapshot), ensure_ascii=False, separators=(",", ":"))
+    return _presenter(snapshot).model_dump_json()
 
 
 def encode_participant(snapshot: Snapshot) -> str:
-    results: dict[str, object] | None = None
-    if snapshot.state.results_on_phones and snapshot.tally is not None:
-        tally = snapshot.tally
-        results = {
-            "voters": tally.voters,
-            "options": [{"id": oid, "votes": votes} for oid, votes in tally.votes.items()],
-        }
-    return json.dumps(
-        {
-            "type": "state",
-            "seq": snapshot.seq,
-            "epoch": snapshot.epoch,
-            "state_lost": snapshot.state_lost,
-            "question": _question_frame(snapshot, with_votes=False),
-            "voting_open": snapshot.state.voting_open,
-            "resets": snapshot.state.resets,
-            "results": results,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    state, tally, question = snapshot.state, snapshot.tally, snapshot.question
+    results = None
+    if state.results_on_phones and tally is not None:
+        options = [OptionCount(id=oid, votes=votes) for oid, votes in tally.votes.items()]
+        results = PhoneResults(voters=tally.voters, options=options)
+    return ParticipantFrame(
+        seq=snapshot.seq,
+        epoch=snapshot.epoch,
+        state_lost=snapshot.state_lost,
+        question=None if question is None else PublicQuestion.of(question),
+        voting_open=state.voting_open,
+        resets=state.resets,
+        results=results,
+    ).model_dump_json()

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll import exports
-from livepoll.model import PollError, Question, Session, group_join_code
+from livepoll.frames import OptionVotes, PublicQuestion
+from livepoll.model import PollError, Session, group_join_code
 from livepoll.polls import QuestionDraft
 from livepoll.qr import join_link, qr_svg
 from livepoll.web.errors import error_response
 from livepoll.web.limits import CodeGuessLimiter
+from livepoll.web.responses import (
+    Accepted,
+    ControlResult,
+    Links,
+    LiveState,
+    QuestionResults,
+    Results,
+    SessionCreated,
+    SessionList,
+    SessionPublic,
+    SessionSummary,
+    json_response,
+)
 from livepoll.web.schemas import ControlIn, SessionIn, VoteIn
 from livepoll.web.state import credentials_of, polls_of
 
@@ -59,31 +73,17 @@ async def host_session(request: Request) -> Session:
     return await polls.host_session(code, credentials.host_key(request, code))
 
 
-def question_json(question: Question) -> dict[str, object]:
-    return question.to_public()
-
-
-def links(request: Request, session: Session, host_key: str) -> dict[str, str]:
+def links(request: Request, session: Session, host_key: str) -> Links:
     base = credentials_of(request).base_url(request)
     code = session.code
-    return {
-        "join": join_link(base, code),
-        "present": f"{base}/present/{code}?key={host_key}",
-        "host": f"{base}/host/{code}?key={host_key}",
-        "qr_svg": f"{base}/api/v1/sessions/{code}/qr.svg",
-        "export_csv": f"{base}/api/v1/sessions/{code}/export.csv",
-        "responses_csv": f"{base}/api/v1/sessions/{code}/responses.csv",
-    }
-
-
-def state_json(session: Session) -> dict[str, object]:
-    state = session.state
-    return {
-        "current": state.current,
-        "voting_open": state.voting_open,
-        "results_visible": state.results_visible,
-        "results_on_phones": state.results_on_phones,
-    }
+    return Links(
+        join=join_link(base, code),
+        present=f"{base}/present/{code}?key={host_key}",
+        host=f"{base}/host/{code}?key={host_key}",
+        qr_svg=f"{base}/api/v1/sessions/{code}/qr.svg",
+        export_csv=f"{base}/api/v1/sessions/{code}/export.csv",
+        responses_csv=f"{base}/api/v1/sessions/{code}/responses.csv",
+    )
 
 
 # Routes ----------------------------------------------------------------------------------------------------
@@ -95,30 +95,25 @@ async def create_session(request: Request) -> Response:
     drafts = [QuestionDraft(q.text, q.options, q.max_choices, q.allow_change) for q in body.questions]
     created = await polls_of(request).create(body.title, drafts)
     session = created.session
-    return JSONResponse(
-        {
-            "code": session.code,
-            "code_display": group_join_code(session.code),
-            "title": session.title,
-            "host_key": created.host_key,
-            "questions": [question_json(q) for q in session.questions],
-            "links": links(request, session, created.host_key),
-        },
-        status_code=201,
+    answer = SessionCreated(
+        code=session.code,
+        code_display=group_join_code(session.code),
+        title=session.title,
+        host_key=created.host_key,
+        questions=[PublicQuestion.of(q) for q in session.questions],
+        links=links(request, session, created.host_key),
     )
+    return json_response(answer, 201)
 
 
 async def list_sessions(request: Request) -> Response:
     require_admin(request)
     sessions = await polls_of(request).backend.list_sessions()
-    return JSONResponse(
-        {
-            "sessions": [
-                {"code": s.code, "title": s.title, "created_at": s.created_at, "questions": len(s.questions)}
-                for s in sessions
-            ]
-        }
-    )
+    summaries = [
+        SessionSummary(code=s.code, title=s.title, created_at=s.created_at, questions=len(s.questions))
+        for s in sessions
+    ]
+    return json_response(SessionList(sessions=summaries))
 
 
 async def public_session(request: Request) -> Session:
@@ -135,17 +130,15 @@ async def public_session(request: Request) -> Session:
 async def get_session(request: Request) -> Response:
     session = await public_session(request)
     question = session.current_question
-    response = JSONResponse(
-        {
-            "code": session.code,
-            "code_display": group_join_code(session.code),
-            "title": session.title,
-            "question": None if question is None else question_json(question),
-            "voting_open": session.state.voting_open,
-            "resets": session.state.resets,
-        },
-        headers={"Cache-Control": "no-store"},
+    body = SessionPublic(
+        code=session.code,
+        code_display=group_join_code(session.code),
+        title=session.title,
+        question=None if question is None else PublicQuestion.of(question),
+        voting_open=session.state.voting_open,
+        resets=session.state.resets,
     )
+    response = json_response(body, headers={"Cache-Control": "no-store"})
     credentials_of(request).ensure_participant(response, request)
     return response
 
@@ -164,22 +157,14 @@ async def cast_vote(request: Request) -> Response:
         return response
     body = await parse_body(request, VoteIn)
     await polls_of(request).vote(code, participant, body.question, body.choices)
-    return JSONResponse({"accepted": True})
+    return json_response(Accepted())
 
 
 async def control(request: Request) -> Response:
     session = await host_session(request)
     body = await parse_body(request, ControlIn)
     state = await polls_of(request).control(session, body.action, body.question)
-    return JSONResponse(
-        {
-            "code": session.code,
-            "current": state.current,
-            "voting_open": state.voting_open,
-            "results_visible": state.results_visible,
-            "results_on_phones": state.results_on_phones,
-        }
-    )
+    return json_response(ControlResult.of(state, code=session.code))
 
 
 async def delete_session(request: Request) -> Response:
@@ -191,21 +176,21 @@ async def delete_session(request: Request) -> Response:
 async def results(request: Request) -> Response:
     session = await host_session(request)
     tallies = await polls_of(request).tallies(session)
-    payload: dict[str, Any] = {
-        "code": session.code,
-        "title": session.title,
-        "state": state_json(session),
-        "questions": [
-            {
-                "id": q.id,
-                "text": q.text,
-                "voters": t.voters,
-                "options": [{"id": o.id, "label": o.label, "votes": t.votes.get(o.id, 0)} for o in q.options],
-            }
+    body = Results(
+        code=session.code,
+        title=session.title,
+        state=LiveState.of(session.state),
+        questions=[
+            QuestionResults(
+                id=q.id,
+                text=q.text,
+                voters=t.voters,
+                options=[OptionVotes(id=o.id, label=o.label, votes=t.votes.get(o.id, 0)) for o in q.options],
+            )
             for q, t in tallies
         ],
-    }
-    return JSONResponse(payload, headers={"Cache-Control": "no-store"})
+    )
+    return json_response(body, headers={"Cache-Control": "no-store"})
 
 
 def _csv(body: bytes, filename: str) -> Response:

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.model import PollError
+from livepoll.web.responses import Error, json_response
 
 # Seconds a client should wait before retrying a ballot the store could not take.
 RETRY_AFTER = 1
@@ -15,7 +16,7 @@ UNCONFIRMED = "The vote store did not confirm your vote in time. Send it again: 
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+    return json_response(Error(error=code, message=message), status, headers)
 
 
 async def poll_error(request: Request, exc: Exception) -> Response:

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livepoll.backends.base import BackendUnavailable
+from livepoll.frames import encode_ack, encode_error
 from livepoll.live import Close, LiveHub, Role, Viewer
 from livepoll.metrics import CONNECTIONS
 from livepoll.model import PollError, host_key_matches
@@ -36,7 +37,6 @@ CLOSE_NOT_FOUND = 4404
 # client, and so is a run of malformed messages.
 MAX_MESSAGES_PER_SECOND = 20
 MAX_CONSECUTIVE_VIOLATIONS = 10
-ACK_PREFIX = '{"type": "ack", "ref": '
 
 
 def _state(ws: WebSocket) -> tuple[Polls, Credentials, LiveHub]:
@@ -120,10 +120,6 @@ def _ref_of(text: str) -> str:
     return ref[:64] if isinstance(ref, str) else ""
 
 
-def _error(ref: str, code: str, message: str) -> str:
-    return json.dumps({"type": "error", "ref": ref, "error": code, "message": message}, ensure_ascii=False)
-
-
 async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[str, bool]:
     """The reply frame to one message, and whether the message was well-formed."""
     try:
@@ -131,16 +127,16 @@ async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
-            return _error(_ref_of(text), "invalid_json", "The message is not valid JSON."), False
+            return encode_error(_ref_of(text), "invalid_json", "The message is not valid JSON."), False
         where = ".".join(str(p) for p in first["loc"]) or "message"
-        return _error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
+        return encode_error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
     try:
         await polls.vote_as(code, voter, vote.question, vote.choices)
     except PollError as exc:
-        return _error(vote.ref, exc.code, exc.message), True
+        return encode_error(vote.ref, exc.code, exc.message), True
     except BackendUnavailable:
-        return _error(vote.ref, "unavailable", UNCONFIRMED), True
-    return ACK_PREFIX + json.dumps(vote.ref) + "}", True
+        return encode_error(vote.ref, "unavailable", UNCONFIRMED), True
+    return encode_ack(vote.ref), True
 
 
 async def presenter_socket(ws: WebSocket) -> None:
