@@ -27,7 +27,6 @@ from starlette.routing import BaseRoute, Route
 from livepoll import __version__
 from livepoll.frames import FRAMES
 from livepoll.model import JOIN_CODE_DIGITS
-from livepoll.web.api import MAX_BODY_BYTES
 from livepoll.web.responses import (
     Accepted,
     ControlResult,
@@ -101,7 +100,10 @@ UNAVAILABLE = refusal("The store did not answer in time; nothing was changed. Se
                       headers=RETRY_AFTER)
 NO_SESSION = refusal("No session with this code", "not_found")
 GUESSING = refusal("Too many unknown join codes from this address; wait a minute", "too_many_attempts")
-TOO_LARGE = refusal(f"Request body over {MAX_BODY_BYTES // 1024} KiB", "too_large")
+TOO_LARGE = refusal(
+    "Request body over the route's limit (LIVEPOLL_MAX_BODY_BYTES, 64 KiB; session creation "
+    "LIVEPOLL_MAX_LARGE_BODY_BYTES, 4 MiB)", "too_large"
+)
 NOT_ADMIN = refusal("No valid admin token", "unauthorized")
 HOST_ERRORS: Mapping[int, Answer] = {
     401: refusal("No host key", "host_key_required"),
