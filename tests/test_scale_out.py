@@ -118,42 +118,58 @@ async def test_both_processes_export_byte_identical_csv(
 
 
 class Phone:
-    """A participant client with the participant page's recovery rules: reconnect with jittered backoff,
-    resend an unacknowledged ballot with the same `ref` until it is acknowledged."""
+    """A participant client with the participant page's recovery rules: one socket for all its ballots,
+    reconnect with jittered backoff when it drops, resend an unacknowledged ballot with the same `ref` until
+    it is acknowledged."""
 
     def __init__(self, server: ServerProcess, code: str, cookie: str, number: int) -> None:
         self.server, self.code, self.cookie, self.number = server, code, cookie, number
         self.acked: str | None = None  # the choice of the newest acknowledged ballot
         self.acks = 0
         self.reconnects = 0
+        self.ws: Any = None
 
     async def vote_many(self, rounds: int) -> None:
-        for n in range(rounds):
-            choice = random.choice(["o1", "o2", "o3"])
-            await self._until_acked(f"{self.number}-{n}", choice)
+        try:
+            for n in range(rounds):
+                choice = random.choice(["o1", "o2", "o3"])
+                await self._until_acked(f"{self.number}-{n}", choice)
+                # A person's pace, well under the socket's message limit (not a wait for anything).
+                await asyncio.sleep(random.uniform(0.1, 0.2))
+        finally:
+            await self._drop()
+
+    async def _drop(self) -> None:
+        ws, self.ws = self.ws, None
+        if ws is not None:
+            await ws.close()
 
     async def _until_acked(self, ref: str, choice: str) -> None:
         delay = 0.05
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                async with websockets.connect(
-                    self.server.ws_url(f"/ws/v1/sessions/{self.code}"),
-                    additional_headers={"Cookie": f"lp_pid={self.cookie}"},
-                    open_timeout=3,
-                ) as ws:
-                    await ws.send(json.dumps({"type": "vote", "question": "q1", "choices": [choice], "ref": ref}))
-                    while True:
-                        frame = json.loads(await asyncio.wait_for(ws.recv(), 3))
-                        if frame.get("ref") == ref and frame["type"] == "ack":
-                            self.acked = choice
-                            self.acks += 1
-                            return
-                        if frame.get("ref") == ref and frame["type"] == "error":
-                            assert frame["error"] == "unavailable", frame
-                            break
-            except (OSError, TimeoutError, websockets.ConnectionClosed, websockets.InvalidHandshake):
+                if self.ws is None:
+                    self.ws = await websockets.connect(
+                        self.server.ws_url(f"/ws/v1/sessions/{self.code}"),
+                        additional_headers={"Cookie": f"lp_pid={self.cookie}"},
+                        open_timeout=3,
+                    )
+                await self.ws.send(json.dumps({"type": "vote", "question": "q1", "choices": [choice], "ref": ref}))
+                while True:
+                    frame = json.loads(await asyncio.wait_for(self.ws.recv(), 3))
+                    if frame.get("ref") == ref and frame["type"] == "ack":
+                        self.acked = choice
+                        self.acks += 1
+                        return
+                    if frame.get("ref") == ref and frame["type"] == "error":
+                        assert frame["error"] == "unavailable", frame
+                        break
+            except websockets.ConnectionClosed as exc:
+                assert exc.rcvd is None or exc.rcvd.code != 1008, f"phone {self.number} closed for its pace"
+            except (OSError, TimeoutError, websockets.InvalidHandshake):
                 pass
+            await self._drop()
             self.reconnects += 1
             await asyncio.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, 1.0)
@@ -171,6 +187,16 @@ def uvicorn_workers(server: ServerProcess) -> list[int]:
         if "resource_tracker" not in cmdline:
             workers.append(pid)
     return workers
+
+
+def open_connections(pid: int, port: int) -> int:
+    """Established TCP connections a worker holds on the server's port: the phones it serves right now."""
+    try:
+        process = psutil.Process(pid)
+        connections = process.net_connections("tcp")
+    except psutil.NoSuchProcess:
+        return 0
+    return sum(1 for c in connections if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
 
 
 async def _cookies(api: LivepollClient, code: str, count: int) -> list[str]:
@@ -192,12 +218,22 @@ async def test_sigkill_of_one_worker_during_a_vote_burst_loses_no_acknowledged_b
     code, key, _ = await api.create_session(options=["A", "B", "C"])
     phones = [Phone(server, code, cookie, n) for n, cookie in enumerate(await _cookies(api, code, 60))]
     burst = asyncio.gather(*(phone.vote_many(15) for phone in phones))
-    try:
-        # Mid-burst: about one ballot per phone of the 15 acknowledged, both workers up.
-        await wait_until(lambda: sum(p.acks for p in phones) >= len(phones), "the burst to be under way", 30)
+    victim = 0
+
+    def serving_mid_burst() -> bool:
+        """Both workers up, about one ballot per phone (of 15) acknowledged, and `victim` is the worker that
+        holds the most phone connections right now."""
+        nonlocal victim
         workers = uvicorn_workers(server)
-        assert len(workers) == 2, workers
-        os.kill(workers[0], signal.SIGKILL)
+        if len(workers) != 2 or sum(p.acks for p in phones) < len(phones):
+            return False
+        load = {pid: open_connections(pid, server.port) for pid in workers}
+        victim = max(load, key=load.__getitem__)
+        return load[victim] > 0
+
+    try:
+        await wait_until(serving_mid_burst, "a worker serving phones mid-burst", 30)
+        os.kill(victim, signal.SIGKILL)
         await asyncio.wait_for(burst, 60)
     finally:
         burst.cancel()
