@@ -29,6 +29,9 @@ Reuse from any test file (pages, browser, fault tests):
 - Plain helpers in ``support.server`` (import with ``from support.server import ...``): ``run_cli(args,
   env)`` runs ``python -m livepoll ARGS`` to completion with a clean environment (no inherited LIVEPOLL_*),
   ``free_port()``, ``clean_environ()``, ``ServerStartError``, ``ADMIN_TOKEN``, ``SECRET``.
+- Waiting (``from support.waiting import ...``): ``wait_until(check, what)``, ``eventually(read, expected)``
+  and ``stays(check, what, within)`` (a short bounded wait that something does not happen): poll a
+  condition with a generous deadline instead of sleeping.
 
 When a test fails, the tail of the log of every server it used (stdout and stderr of the subprocess) is
 added to its report as a section "livepoll server log".

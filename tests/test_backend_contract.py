@@ -7,13 +7,15 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from support.redis_server import RedisServer, RedisServerMissing
+from support.waiting import eventually, stays, wait_until
 
 from livepoll.backends.base import Backend, CodeTaken
+from livepoll.backends.redis_layout import SessionKeys
 from livepoll.model import (
     Ballot,
     BallotOutcome,
@@ -26,8 +28,9 @@ from livepoll.model import (
     new_join_code,
 )
 
-# Notices cross a real pub/sub on the Redis backend: allow them a moment, but a bounded one.
-NOTICE_WAIT = 2.0
+# Notices cross a real pub/sub on the Redis backend: allow them a moment, but a bounded one (generous: a
+# loaded 2-core machine can stall a process for a second; only a failing test waits this long).
+NOTICE_WAIT = 10.0
 # Proving that something did *not* happen: a short bounded wait.
 QUIET_WAIT = 0.3
 BACKENDS = ["embedded", "redis"]
@@ -77,6 +80,22 @@ class Store:
         server: RedisServer = self.request.getfixturevalue("contract_redis")
         return server.url
 
+    async def subscribed(self, code: str, subscribers: int = 1) -> None:
+        """Wait until `subscribers` processes get the notices of `code`. On Redis `watch()` sends SUBSCRIBE
+        without waiting for Redis to take it, so this waits until Redis lists that many subscribers on the
+        session's channel; in-process notices reach a watcher from the moment `watch()` returns."""
+        if self.kind != "redis":
+            return
+        from redis.asyncio import Redis
+
+        channel = SessionKeys(self.prefix, code).notices
+        async with Redis.from_url(self.redis_url, decode_responses=True) as raw:
+
+            async def listed() -> bool:
+                return dict(await raw.pubsub_numsub(channel)).get(channel, 0) == subscribers
+
+            await wait_until(listed, f"{subscribers} subscriber(s) on {channel}")
+
     async def close(self) -> None:
         for backend in reversed(self.opened):
             await backend.stop()
@@ -92,22 +111,6 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 @pytest.fixture
 async def backend(store: Store) -> Backend:
     return await store.open()
-
-
-async def wait_until(check: Callable[[], bool], what: str, within: float = NOTICE_WAIT) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-async def eventually(read: Callable[[], Awaitable[object]], expected: object, within: float = NOTICE_WAIT) -> None:
-    deadline = time.monotonic() + within
-    while (value := await read()) != expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"expected {expected!r} within {within}s, still {value!r}")
-        await asyncio.sleep(0.02)
 
 
 def new_session(
@@ -163,9 +166,9 @@ class Changes:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), remaining)
 
-    async def quiet(self, code: str) -> bool:
-        await asyncio.sleep(QUIET_WAIT)
-        return code not in self.codes
+    async def quiet(self, code: str) -> None:
+        """No notice for `code` arrives over a short bounded wait (fails the moment one does)."""
+        await stays(lambda: code not in self.codes, f"no change notice for {code}", QUIET_WAIT)
 
 
 # Sessions ------------------------------------------------------------------------------------------------
@@ -315,10 +318,10 @@ async def test_tallies_cover_every_question(backend: Backend) -> None:
     tallies = await backend.tallies(session.code)
     assert dict(tallies[q1.id].votes) == {"o1": 2, "o2": 0, "o3": 1}
     assert tallies[q1.id].voters == 3
+    assert set(tallies) == {q1.id, q2.id, q3.id}
     for question in (q2, q3):
-        if question.id in tallies:
-            assert tallies[question.id].voters == 0
-            assert set(tallies[question.id].votes.values()) <= {0}
+        assert tallies[question.id].voters == 0
+        assert dict(tallies[question.id].votes) == {o.id: 0 for o in question.options}
 
 
 async def test_responses_hold_the_latest_ballot_per_voter(backend: Backend) -> None:
@@ -354,7 +357,8 @@ async def test_reset_question_discards_its_ballots_only(backend: Backend) -> Non
 
     await backend.reset_question(code, q1.id)
     tallies = await backend.tallies(code)
-    assert tallies.get(q1.id) is None or tallies[q1.id].voters == 0
+    assert tallies[q1.id].voters == 0
+    assert dict(tallies[q1.id].votes) == {o.id: 0 for o in q1.options}
     assert tallies[q2.id].voters == 1
     assert [(r.question_id, r.voter) for r in await backend.responses(code)] == [(q2.id, "ala")]
     # The same ballot as before the reset counts again.
@@ -484,7 +488,7 @@ async def test_snapshot_counts_reported_participants(backend: Backend) -> None:
     await eventually(participants, 0)
 
 
-async def test_on_change_fires_for_watched_sessions_only(backend: Backend) -> None:
+async def test_on_change_fires_for_watched_sessions_only(store: Store, backend: Backend) -> None:
     """Ballots, state changes, resets and deletion notify a watched session; an unwatched one stays quiet."""
     changes = Changes(backend)
     session = new_session()
@@ -492,7 +496,7 @@ async def test_on_change_fires_for_watched_sessions_only(backend: Backend) -> No
     code = session.code
     await backend.create_session(session)
     await backend.watch(code)
-    await wait_until(lambda: backend.health().ready, "the listener to subscribe")
+    await store.subscribed(code)
 
     for action in (
         lambda: backend.cast_ballot(code, q1, ballot(q1, "ala", "o1")),
@@ -507,10 +511,10 @@ async def test_on_change_fires_for_watched_sessions_only(backend: Backend) -> No
     await backend.set_state(code, LiveState(current=q1.id))
     changes.clear()
     await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2"))
-    assert await changes.quiet(code)
+    await changes.quiet(code)
 
     await backend.watch(code)
-    await asyncio.sleep(0.1)  # let the subscription land before the delete
+    await store.subscribed(code)  # the subscription has landed before the delete
     changes.clear()
     await backend.delete_session(code)
     await changes.wait(code)
@@ -564,7 +568,7 @@ async def test_processes_see_each_others_ballots_and_presence(redis_store: Store
     q1 = session.questions[0]
     await a.create_session(session)
     await b.watch(session.code)
-    await asyncio.sleep(0.1)
+    await redis_store.subscribed(session.code)
     changes.clear()
     assert await a.cast_ballot(session.code, q1, ballot(q1, "ala", "o2")) is BallotOutcome.ACCEPTED
     await changes.wait(session.code)
@@ -632,18 +636,28 @@ async def test_redis_sessions_past_retention_expire_and_stay_gone(
 ) -> None:
     """Redis drops an inactive session's keys after the retention time by itself, and the process that
     created it does not rebuild it from its cache."""
+    from redis.asyncio import Redis
+
     from livepoll.backends.redis import RedisBackend
 
     server: RedisServer = request.getfixturevalue("contract_redis")
-    backend = RedisBackend(server.url, prefix=f"t{secrets.token_hex(4)}", retention_seconds=1.0)
+    prefix = f"t{secrets.token_hex(4)}"
+    backend = RedisBackend(server.url, prefix=prefix, retention_seconds=1.0)
     await backend.start()
     try:
         session = new_session()
+        keys = SessionKeys(prefix, session.code)
         await backend.create_session(session)
         assert await backend.get_session(session.code) is not None
-        await asyncio.sleep(1.3)
-        assert await backend.get_session(session.code) is None
-        assert await backend.snapshot(session.code) is None
-        assert await backend.list_sessions() == []
+        async with Redis.from_url(server.url) as raw:
+
+            async def expired() -> bool:
+                return await raw.exists(keys.definition, keys.state) == 0
+
+            await wait_until(expired, "Redis to expire the session's keys")
+            assert await backend.get_session(session.code) is None
+            assert await backend.snapshot(session.code) is None
+            assert await backend.list_sessions() == []
+            assert await expired(), "the process rebuilt an expired session"
     finally:
         await backend.stop()

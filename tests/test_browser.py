@@ -9,10 +9,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import playwright.async_api as playwright_api
 import pytest
 from support.server import LivepollClient, ServerProcess
-
-playwright_api = pytest.importorskip("playwright.async_api")
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +21,11 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 SCREEN = {"viewport": {"width": 1280, "height": 720}}
+# How long a page may take to show a change (ms): generous, since Chromium shares a loaded 2-core machine with
+# the server and Redis; only a failing test waits this long.
+UI_WAIT = 10_000
+# Headroom (s) on a bound that is the behaviour under test; the strict figures are `livepoll bench`'s.
+MARGIN = 1.5
 # Console noise a test may expect (a socket to a server that is down); anything else fails the test.
 EXPECTED_WHEN_OFFLINE = ("WebSocket connection to", "Failed to load resource", "net::ERR_CONNECTION_REFUSED")
 
@@ -96,9 +100,9 @@ async def test_phone_vote_shows_on_the_presenter_chart_within_two_seconds(
           const value = document.querySelector('#chart .bar-row[data-option="o2"] .bar-value');
           return value !== null && value.textContent.trim().startsWith('1 ');
         }""",
-        timeout=2_000,
+        timeout=(2.0 + MARGIN) * 1000,
     )
-    assert time.monotonic() - voted_at < 2.0 + 1.0  # wait_for_function's own timeout already bounds it
+    assert time.monotonic() - voted_at < 2.0 + MARGIN  # the phone's acknowledgement included
     assert "1" in (await presenter.text_content("#voters") or "")
     assert await api.votes(code, key) == ({"o1": 0, "o2": 1, "o3": 0}, 1)
     width = await presenter.eval_on_selector('.bar-row[data-option="o2"] .bar-fill', "e => e.style.width")
@@ -127,10 +131,10 @@ async def test_presenter_keys_drive_the_session_and_phone_follows(
     assert await phone.locator('input[name="choices"]').count() == 3
 
     await presenter.keyboard.press("o")
-    await phone.wait_for_selector("#vote-status .closed", timeout=3_000)
+    await phone.wait_for_selector("#vote-status .closed", timeout=UI_WAIT)
     assert await phone.is_disabled('input[name="choices"] >> nth=0')
     await presenter.keyboard.press("h")
-    await presenter.wait_for_selector("#results-hidden", state="visible", timeout=3_000)
+    await presenter.wait_for_selector("#results-hidden", state="visible", timeout=UI_WAIT)
     assert await presenter.locator("#chart .bar-row").count() == 0
     state: Any = (await api.results(code, key))["state"]
     assert state["current"] == "q2" and state["voting_open"] is False and state["results_visible"] is False
@@ -153,7 +157,7 @@ async def test_participant_page_reconnects_and_delivers_a_vote_cast_while_offlin
     assert "Reconnecting" in (await phone.text_content("#connection") or "")
     await phone.tap('label[for="opt-o1"]')
     await phone.tap("#vote-button")
-    await phone.wait_for_selector("#vote-status .pending", timeout=3_000)
+    await phone.wait_for_selector("#vote-status .pending", timeout=UI_WAIT)
 
     server.start()
     await phone.wait_for_selector("#vote-status .success", timeout=20_000)
@@ -225,13 +229,13 @@ async def test_control_panel_buttons_use_the_api_and_show_the_live_state(
     await panel.wait_for_function(
         """() => document.querySelector('#preview-chart .bar-row[data-option="o2"] .bar-value')
                    ?.textContent.trim().startsWith('1 ')""",
-        timeout=3_000,
+        timeout=UI_WAIT,
     )
 
     await panel.click('form[data-action="show_on_phones"] button')
-    await phone.wait_for_selector("#phone-results:not([hidden]) .bar-row", timeout=3_000)
+    await phone.wait_for_selector("#phone-results:not([hidden]) .bar-row", timeout=UI_WAIT)
     await panel.click('form[data-action="close"] button')
-    await phone.wait_for_selector("#vote-status .closed", timeout=3_000)
+    await phone.wait_for_selector("#vote-status .closed", timeout=UI_WAIT)
     await panel.wait_for_selector('form[data-action="open"]:not([hidden])')
     assert "Voting is closed" in (await panel.text_content("#state-voting") or "")
 
@@ -244,16 +248,16 @@ async def test_control_panel_buttons_use_the_api_and_show_the_live_state(
     await panel.wait_for_function(
         """() => document.querySelector('#preview-chart .bar-row[data-option="o2"] .bar-value')
                    ?.textContent.trim().startsWith('0 ')""",
-        timeout=3_000,
+        timeout=UI_WAIT,
     )
     assert await api.votes(code, key) == ({"o1": 0, "o2": 0}, 0)
     # The phone learns that its ballot was discarded: after reopening it offers a fresh vote.
     await panel.click('form[data-action="open"] button')
     await phone.wait_for_function(
-        "() => !document.querySelector('#vote-status .success, #vote-status .closed')", timeout=3_000
+        "() => !document.querySelector('#vote-status .success, #vote-status .closed')", timeout=UI_WAIT
     )
     await phone.tap('label[for="opt-o1"]')
     await phone.tap("#vote-button")
-    await phone.wait_for_selector("#vote-status .success", timeout=3_000)
+    await phone.wait_for_selector("#vote-status .success", timeout=UI_WAIT)
     assert await api.votes(code, key) == ({"o1": 1, "o2": 0}, 1)
     assert console.unexpected() == []

@@ -8,10 +8,12 @@ from livepoll.model import (
     ControlAction,
     LiveState,
     PollError,
+    Session,
     apply_control,
     count_ballots,
     group_join_code,
     hash_host_key,
+    host_key_matches,
     make_question,
     new_join_code,
     normalize_join_code,
@@ -106,9 +108,22 @@ def test_controls_change_the_live_state() -> None:
 
 
 def test_pseudonyms_are_per_session_and_not_the_participant_id() -> None:
-    """Exports can follow one participant within a session but not across sessions."""
-    first = voter_pseudonym("secret", "72815366", "participant-1")
-    assert first == voter_pseudonym("secret", "72815366", "participant-1")
-    assert first != voter_pseudonym("secret", "11111111", "participant-1")
-    assert "participant-1" not in first
-    assert hash_host_key("k") != "k"
+    """Exports can follow one participant within a session but not across sessions, and nobody without the
+    server's secret can tell which cookie a pseudonym belongs to."""
+    participant = "Jq3vX0bQ9kL2mN7pR4sT1w"  # what the participant cookie carries (token_urlsafe(16))
+    first = voter_pseudonym("secret", "72815366", participant)
+    assert first == voter_pseudonym("secret", "72815366", participant)
+    assert first != voter_pseudonym("secret", "11111111", participant)
+    assert first != voter_pseudonym("secret", "72815366", "Jq3vX0bQ9kL2mN7pR4sT1x")
+    # Keyed by the secret: the participant id and the code alone do not give the pseudonym.
+    assert first != voter_pseudonym("another-secret", "72815366", participant)
+
+
+def test_sessions_keep_a_hash_of_the_host_key_that_only_the_key_matches() -> None:
+    """A stored session never holds the host key itself, yet the key (and only the key) opens it."""
+    key = "pN3x8Zr0-hQ5sVb2LwY7cT1eKj4uFm9a"  # what new_host_key() makes (token_urlsafe(24))
+    questions = (make_question(1, "A", LABELS, None, None),)
+    session = Session("72815366", "T", hash_host_key(key), questions, LiveState(current="q1"), 0.0)
+    assert host_key_matches(session, key)
+    for wrong in ("", key[:-1], key + "x", key.upper(), session.host_key_hash):
+        assert not host_key_matches(session, wrong), wrong

@@ -17,15 +17,24 @@ from dataclasses import dataclass
 import pytest
 from redis.asyncio import Redis
 from support.redis_server import RedisServer, RedisServerMissing, StallProxy, kill_pubsub_clients
+from support.waiting import stays, wait_until
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.backends.redis import RedisBackend
+from livepoll.backends.redis_notices import BACKOFF_CAP
 from livepoll.model import Ballot, BallotOutcome, LiveState, Question, Session, hash_host_key, make_question
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
 TIMEOUT = 1.0  # the backend's configured Redis timeout
-MARGIN = 0.25  # scheduling slack on a loaded 2-core CI machine
+# Headroom on every bound that is itself the behaviour under test ("refused at the timeout", "resubscribed
+# within two probe intervals"): a loaded 2-core machine that also runs Chromium and Redis can hold a process
+# back for over a second. Strict figures are measured by `livepoll bench`, not here.
+MARGIN = 1.5
+# How long Redis stays down in F1 (the fault's length, not a wait for something to happen).
+OUTAGE = 5.0
+# How long DEBUG SLEEP stalls Redis in F5: well past TIMEOUT + MARGIN, so the pair's two outcomes cannot meet.
+STALL = 5
 
 
 # Helpers -------------------------------------------------------------------------------------------------
@@ -65,16 +74,6 @@ async def backends() -> AsyncIterator[Callable[..., RedisBackend]]:
         await asyncio.wait_for(backend.stop(), 10)
 
 
-async def wait_until(check: Callable[[], bool], what: str, within: float) -> float:
-    """Wait (bounded) until `check()` holds; returns how long it took."""
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > within:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.01)
-    return time.monotonic() - started
-
-
 class Changes:
     """on_change calls with their times."""
 
@@ -105,12 +104,27 @@ async def started(backend: RedisBackend, session: Session | None = None, watch: 
             await backend.create_session(session)
         if watch:
             await backend.watch(session.code)
-    await wait_until(lambda: backend.health().ready, "the backend to become ready", 5)
+    await wait_until(lambda: backend.health().ready, "the backend to become ready")
     return backend
 
 
 def ballot(question: Question, voter: str, choice: str) -> Ballot:
     return Ballot(question.id, voter, (choice,), time.time())
+
+
+def probe_came_back(backend: RedisBackend) -> Callable[[], bool]:
+    """A check that holds once the listener's probe age drops, i.e. a probe it published came back through
+    its subscription after the first check."""
+    ages: list[float] = []
+
+    def check() -> bool:
+        age = float(backend.health().detail["probe_age"])  # type: ignore[arg-type]
+        if ages and age < ages[-1]:
+            return True
+        ages.append(age)
+        return False
+
+    return check
 
 
 # F1 ------------------------------------------------------------------------------------------------------
@@ -160,19 +174,22 @@ async def test_f1_redis_killed_while_200_vote_loses_no_acknowledged_ballot(
 
     voters = [asyncio.create_task(voter(name)) for name in acks]
     try:
-        await asyncio.sleep(1.0)
+        await wait_until(lambda: all(acks.values()), "every voter to have a ballot acknowledged")
         await asyncio.to_thread(server.kill)
         killed_at = time.monotonic()
-        await wait_until(lambda: not backend.health().ready, "readiness to drop", 2)
-        await asyncio.sleep(5.0)
+        await wait_until(lambda: not backend.health().ready, "readiness to drop")
+        await asyncio.sleep(OUTAGE)  # Redis stays dead this long while the voters keep trying
         restarting_at = time.monotonic()
         await asyncio.to_thread(server.restart, False)
         back_at = time.monotonic()
         fresh_after = await wait_until(
-            lambda: changes.since(back_at, session.code) > 0, "a change notice after Redis returned", 3
+            lambda: changes.since(back_at, session.code) > 0, "a change notice after Redis returned"
         )
-        await wait_until(lambda: backend.health().ready, "readiness after Redis returned", 3)
-        await asyncio.sleep(1.0)
+        await wait_until(lambda: backend.health().ready, "readiness after Redis returned")
+        await wait_until(
+            lambda: all(any(a.started >= back_at for a in acked) for acked in acks.values()),
+            "every voter to have a ballot acknowledged after Redis returned",
+        )
     finally:
         voting = False
         await asyncio.wait_for(asyncio.gather(*voters), 15)
@@ -182,7 +199,8 @@ async def test_f1_redis_killed_while_200_vote_loses_no_acknowledged_ballot(
     assert max(outage) <= TIMEOUT + MARGIN, f"slowest refusal during the outage took {max(outage):.2f}s"
     false_acks = [a for acked in acks.values() for a in acked if killed_at < a.started and a.ended < restarting_at]
     assert not false_acks, f"{len(false_acks)} ballot(s) acknowledged while Redis was dead"
-    assert fresh_after <= 2.0, f"first change notice {fresh_after:.2f}s after Redis returned"
+    # The listener's reconnect backoff is capped, so screens are fresh about BACKOFF_CAP after Redis returns.
+    assert fresh_after <= BACKOFF_CAP + MARGIN, f"first change notice {fresh_after:.2f}s after Redis returned"
     assert backend.health().detail["reconnects"] >= 1
 
     # Every acknowledged ballot is in the response log exactly once, and the tally is each voter's last one.
@@ -226,7 +244,8 @@ async def test_f2_redis_restarted_empty_gives_a_new_epoch_never_old_numbers(
     back_at = time.monotonic()
     seen = []
     while True:
-        assert time.monotonic() - back_at <= 2.0, f"no new epoch within 2 s; saw {seen}"
+        # The promise is 2 s; MARGIN is headroom for a loaded machine.
+        assert time.monotonic() - back_at <= 2.0 + MARGIN, f"no new epoch within 2 s (+ margin); saw {seen}"
         try:
             snap = await backend.snapshot(session.code)
         except BackendUnavailable:
@@ -284,16 +303,15 @@ async def test_f3_pubsub_connection_killed_ten_times_listener_comes_back_each_ti
     for kill in range(1, 11):
         killed = await asyncio.to_thread(kill_pubsub_clients, server)
         assert killed == 1
-        await wait_until(lambda k=kill: backend.health().detail["reconnects"] == k, f"reconnect #{kill}", 2)
-        await wait_until(lambda: backend.health().ready, "readiness", 2)
-        await asyncio.sleep(0.3)
+        await wait_until(lambda k=kill: backend.health().detail["reconnects"] == k, f"reconnect #{kill}")
+        await wait_until(lambda: backend.health().ready, "readiness")
 
     lost = [r for r in caplog.records if "lost its subscription" in r.getMessage()]
     assert len(lost) == 10, [r.getMessage() for r in caplog.records]
     assert all(r.exc_info for r in lost), "the listener must log the error with its traceback"
     moment = time.monotonic()
     await backend.cast_ballot(session.code, question, ballot(question, "ala", "o1"))
-    await wait_until(lambda: changes.since(moment, session.code) > 0, "a notice after the kills", 2)
+    await wait_until(lambda: changes.since(moment, session.code) > 0, "a notice after the kills")
 
 
 async def test_f3_readiness_is_false_while_the_listener_cannot_resubscribe(
@@ -308,13 +326,16 @@ async def test_f3_readiness_is_false_while_the_listener_cannot_resubscribe(
         await admin.config_set("maxclients", 1)
         try:
             assert await admin.client_kill_filter(_type="pubsub") == 1
-            await wait_until(lambda: not backend.health().ready, "readiness to drop", 2)
-            await asyncio.sleep(0.5)
-            assert not backend.health().ready
-            assert backend.health().detail["listener_connected"] is False
+            await wait_until(lambda: not backend.health().ready, "readiness to drop")
+            # Did not come back: a short bounded wait, over which the listener retries several times.
+            await stays(
+                lambda: not backend.health().ready and backend.health().detail["listener_connected"] is False,
+                "readiness false and the listener disconnected while Redis refuses it",
+                0.5,
+            )
         finally:
             await admin.config_set("maxclients", 10000)
-    await wait_until(lambda: backend.health().ready, "readiness after Redis accepts connections again", 3)
+    await wait_until(lambda: backend.health().ready, "readiness after Redis accepts connections again")
     assert backend.health().detail["reconnects"] == 1
 
 
@@ -345,8 +366,8 @@ async def test_f4_without_probe_a_half_open_subscriber_starves_silently(
         assert await backend.cast_ballot(session.code, question, ballot(question, f"v{i}", "o1")) is (
             BallotOutcome.ACCEPTED
         )
-    await asyncio.sleep(1.5)
-    assert changes.since(moment, session.code) == 0, "a notice got through a frozen connection"
+    # Did not arrive: a short bounded wait (an unfrozen notice takes milliseconds).
+    await stays(lambda: changes.since(moment, session.code) == 0, "no notice through a frozen connection", 1.5)
     detail = backend.health().detail
     assert detail["reconnects"] == 0 and detail["probes_missed"] == 0
     assert backend.health().ready, "without the probe the listener cannot know it is deaf"
@@ -362,17 +383,18 @@ async def test_f4_probe_detects_a_half_open_subscriber_and_reconnects(
     question = session.questions[0]
     backend = await started(backends(proxy.url, timeout=TIMEOUT, probe_interval=interval), session)
     changes = Changes(backend)
-    await asyncio.sleep(interval * 2)  # a probe or two round trip before the stall
+    await wait_until(probe_came_back(backend), "a probe to make the round trip before the stall")
     assert backend.health().detail["probes_missed"] == 0
     assert proxy.freeze_subscribers() == 1
     frozen_at = time.monotonic()
-    took = await wait_until(lambda: backend.health().detail["reconnects"] == 1, "the probe to trigger a reconnect", 3)
+    took = await wait_until(lambda: backend.health().detail["reconnects"] == 1, "the probe to trigger a reconnect")
+    # Two intervals without a probe, checked every half interval; MARGIN is headroom for a loaded machine.
     assert took <= 3 * interval + MARGIN, f"reconnected {took:.2f}s after the stall"
     assert backend.health().detail["probes_missed"] == 1
     assert changes.since(frozen_at, session.code) >= 1, "watched sessions were not resynced after reconnecting"
     moment = time.monotonic()
     await backend.cast_ballot(session.code, question, ballot(question, "ala", "o1"))
-    await wait_until(lambda: changes.since(moment, session.code) > 0, "a notice after the reconnect", 2)
+    await wait_until(lambda: changes.since(moment, session.code) > 0, "a notice after the reconnect")
     assert backend.health().ready
 
 
@@ -382,17 +404,18 @@ async def test_f4_probe_detects_a_half_open_subscriber_and_reconnects(
 async def test_f5_stalled_redis_fails_ballots_at_the_timeout(
     servers: Callable[..., RedisServer], backends: Callable[..., RedisBackend]
 ) -> None:
-    """DEBUG SLEEP 3: a ballot fails as unavailable at the configured timeout and health answers at once;
-    the pair, a backend configured with a 5 s timeout, hangs for the whole stall (what the bound prevents)."""
+    """DEBUG SLEEP 5: a ballot fails as unavailable at the configured timeout and health answers at once;
+    the pair, a backend configured with a 10 s timeout, hangs for the whole stall (what the bound prevents)."""
     server = servers()
     session = poll_session()
     question = session.questions[0]
     bounded = await started(backends(server.url, timeout=TIMEOUT), session, watch=False)
-    unbounded = await started(backends(server.url, timeout=5.0), watch=False)
+    unbounded = await started(backends(server.url, timeout=2 * STALL), watch=False)
     await unbounded.get_session(session.code)
 
-    sleeper = asyncio.create_task(asyncio.to_thread(server.command, "DEBUG", "SLEEP", "3", timeout=10))
-    await asyncio.sleep(0.2)  # the DEBUG SLEEP is running now
+    sleeper = asyncio.create_task(asyncio.to_thread(server.command, "DEBUG", "SLEEP", str(STALL), timeout=3 * STALL))
+    # Redis is stalled once a PING goes unanswered for half a second (it answers in microseconds otherwise).
+    await wait_until(lambda: asyncio.to_thread(lambda: not server.answers(0.5)), "Redis to stall in DEBUG SLEEP")
 
     async def timed(backend: RedisBackend, voter: str) -> tuple[BallotOutcome | BackendUnavailable, float]:
         began = time.monotonic()
@@ -404,16 +427,18 @@ async def test_f5_stalled_redis_fails_ballots_at_the_timeout(
             result = exc
         return result, time.monotonic() - began
 
-    fast, slow = await asyncio.wait_for(asyncio.gather(timed(bounded, "ala"), timed(unbounded, "ola")), 10)
+    fast, slow = await asyncio.wait_for(asyncio.gather(timed(bounded, "ala"), timed(unbounded, "ola")), 4 * STALL)
     began = time.monotonic()
     health = bounded.health()
-    assert time.monotonic() - began < 0.1
+    # health() reads what the backend already knows, never Redis: far below TIMEOUT even on a loaded machine.
+    assert time.monotonic() - began < 0.5
     assert not health.ready and health.detail["last_error"]
-    assert await asyncio.wait_for(sleeper, 10) == b"+OK"
+    assert await asyncio.wait_for(sleeper, 4 * STALL) == b"+OK"
 
     assert isinstance(fast[0], BackendUnavailable), fast
     assert TIMEOUT - 0.05 <= fast[1] <= TIMEOUT + MARGIN, f"refused after {fast[1]:.2f}s"
-    assert slow[0] is BallotOutcome.ACCEPTED and slow[1] >= 2.0, slow
+    # The unbounded one waited out the stall (it started at most a moment into it): longer than any refusal.
+    assert slow[0] is BallotOutcome.ACCEPTED and slow[1] > TIMEOUT + MARGIN, slow
 
     # Redis is awake again: ballots go through and readiness comes back.
     outcome = await bounded.cast_ballot(session.code, question, ballot(question, "ala", "o1"))

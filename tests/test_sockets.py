@@ -346,13 +346,15 @@ async def test_slow_presenter_does_not_hold_back_another(api: LivepollClient, se
             for n, phone in enumerate(phones, start=1):
                 assert (await phone.vote(code, "q1", [f"o{n % 30 + 1}"])).status_code == 200
                 sent = time.monotonic()
-                await recv_until(ws, lambda f, n=n: f["voters"] >= n, within=3.0)
+                await recv_until(ws, lambda f, n=n: f["voters"] >= n)
                 lags.append(time.monotonic() - sent)
             lags.sort()
-            assert lags[len(lags) // 2] < 0.5, lags
+            # Held back, the other presenter would wait for ever (or for a send timeout); ticks are 0.1 s apart,
+            # and the rest is headroom for a loaded 2-core machine (strict latency is `livepoll bench`'s).
+            assert lags[len(lags) // 2] < 1.0, lags
             started = time.monotonic()
             assert (await api.get("/healthz")).status_code == 200
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < 1.0
         # When the stalled presenter reads again it catches up to the newest state (latest-wins outbox),
         # having missed the frames that were replaced while it was stuck: no backlog was kept for it.
         frames = await asyncio.to_thread(_drain_raw_frames, stalled, len(phones))

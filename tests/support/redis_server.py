@@ -136,6 +136,14 @@ class RedisServer:
                 reply += chunk
         return reply.split(b"\r\n", 1)[0]
 
+    def answers(self, within: float) -> bool:
+        """True if the server answers PING within `within` seconds; False while it is stalled (DEBUG SLEEP),
+        down, or not listening."""
+        try:
+            return self.command("PING", timeout=within) == b"+PONG"
+        except OSError:  # a timeout, a refused or a reset connection
+            return False
+
     def _wait_exit(self, timeout: float) -> None:
         assert self.process is not None
         try:
