@@ -7,7 +7,7 @@
 // Question sizes (em of the stage's type) tried in turn; it may take at most this share of the stage.
 const QUESTION_SIZES = [2, 1.8, 1.6, 1.45, 1.3, 1.15];
 const QUESTION_SHARE = 0.35;
-// Chart scales (× its 1.3em) tried in turn, each in every mode below.
+// Chart scales (× its 1.3em), largest first; the last is the smallest still readable from the back.
 const CHART_SCALES = [1, 0.9, 0.8, 0.72, 0.65];
 const COLUMNS_FROM = 6; // options
 
@@ -43,17 +43,20 @@ const MODES = [
 
 /**
  * Fit the rows of `chart` into `area`. First choice: the largest scale at which a mode shows every row with
- * whole labels; then the largest at which a mode shows every row, labels cut to their clamp; last, at the
+ * whole labels (at one scale, the earlier mode); then the same with labels cut to their clamp; last, at the
  * smallest scale, the mode that shows the most rows, and `more` says how many are not shown.
+ * Each try is a layout of up to 30 rows, so the search is pruned: a mode that cannot show every row at the
+ * smallest scale is not tried at larger ones, and scales and row counts are searched by halving.
  * @returns {number} how many rows are not shown
  */
 export function fitChart(area, chart, more, texts) {
   const rows = [...chart.querySelectorAll(":scope > .bar-row")];
   const labels = rows.map((row) => row.querySelector(".bar-label"));
   const total = rows.length;
+  const smallest = CHART_SCALES.length - 1;
   const fits = () => area.scrollHeight <= area.clientHeight + 1;
-  const apply = (scale, mode, shown) => {
-    area.style.setProperty("--chart-scale", String(scale));
+  const apply = (step, mode, shown) => {
+    area.style.setProperty("--chart-scale", String(CHART_SCALES[step]));
     chart.classList.toggle("columns", mode.columns > 1);
     chart.classList.toggle("stacked", mode.stacked);
     chart.dataset.columns = String(mode.columns);
@@ -69,39 +72,57 @@ export function fitChart(area, chart, more, texts) {
     const lineHeight = labels.length ? px(getComputedStyle(labels[0]).lineHeight) : 0;
     return labels.every((label) => !clipped(label) && (!mode.oneLine || label.clientHeight < 1.5 * lineHeight));
   };
+  // The first `true` of a test that holds from some point on (`last` is known to hold).
+  const firstTrue = (first, last, test) => {
+    while (first < last) {
+      const middle = Math.floor((first + last) / 2);
+      if (test(middle)) last = middle;
+      else first = middle + 1;
+    }
+    return last;
+  };
+
   const modes = total >= COLUMNS_FROM ? MODES : MODES.filter((mode) => mode.columns === 1);
-  const cutModes = modes.filter((mode) => !mode.oneLine);
-  for (const scale of CHART_SCALES) {
-    for (const mode of modes) {
-      apply(scale, mode, total);
-      if (fits() && whole(mode)) return finish(labels, 0);
+  const candidates = [];
+  for (const mode of modes) {
+    apply(smallest, mode, total);
+    if (!fits()) continue;
+    const isWhole = whole(mode);
+    if (isWhole || !mode.oneLine) candidates.push({ mode, whole: isWhole });
+  }
+  for (const wantWhole of [true, false]) {
+    let best = null;
+    for (const { mode, whole: isWhole } of candidates) {
+      if (wantWhole && !isWhole) continue;
+      const step = firstTrue(0, smallest, (at) => {
+        apply(at, mode, total);
+        return fits() && (!wantWhole || whole(mode));
+      });
+      if (best === null || step < best.step) best = { mode, step };
+    }
+    if (best !== null) {
+      apply(best.step, best.mode, total);
+      return finish(labels, 0);
     }
   }
-  for (const scale of CHART_SCALES) {
-    for (const mode of cutModes) {
-      apply(scale, mode, total);
-      if (fits()) return finish(labels, 0);
-    }
-  }
+
   // Even the smallest readable type cannot show them all: the last rows make room for "+N more".
-  const scale = CHART_SCALES[CHART_SCALES.length - 1];
-  let best = { mode: cutModes[0], shown: 0, cut: 0 };
+  let best = { mode: modes[0], shown: 0, cut: 0 };
   // Stacked first: at a tie it shows more of each label.
-  for (const mode of [...cutModes].sort((a, b) => Number(b.stacked) - Number(a.stacked))) {
-    let low = 1; // shown even if it does not fit: the question has at most QUESTION_SHARE of the stage
-    let high = total - 1;
-    while (low < high) {
-      const middle = Math.ceil((low + high) / 2);
-      apply(scale, mode, middle);
-      if (fits()) low = middle;
-      else high = middle - 1;
-    }
+  const cutModes = modes.filter((mode) => !mode.oneLine).sort((a, b) => Number(b.stacked) - Number(a.stacked));
+  for (const mode of cutModes) {
+    // At least one row is shown even if it does not fit: the question has at most QUESTION_SHARE of the stage.
+    const tooMany = firstTrue(2, total, (count) => {
+      apply(smallest, mode, count);
+      return !fits();
+    });
+    const shown = tooMany - 1;
     // As many rows as another mode shows, with more labels whole, is better.
-    apply(scale, mode, low);
-    const cut = labels.slice(0, low).filter(clipped).length;
-    if (low > best.shown || (low === best.shown && cut < best.cut)) best = { mode, shown: low, cut };
+    apply(smallest, mode, shown);
+    const cut = labels.slice(0, shown).filter(clipped).length;
+    if (shown > best.shown || (shown === best.shown && cut < best.cut)) best = { mode, shown, cut };
   }
-  apply(scale, best.mode, best.shown);
+  apply(smallest, best.mode, best.shown);
   return finish(labels, total - best.shown);
 }
 
