@@ -2,6 +2,7 @@
 
 import { postJSON, readConfig, setNotice, Texts } from "./common.js";
 import { renderBars } from "./chart.js";
+import { fitChart, fitQuestion } from "./presenter-fit.js";
 import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket, newestFrames } from "./live-socket.js";
 
 const config = readConfig();
@@ -10,9 +11,11 @@ const code = config.code;
 const questions = config.questions;
 
 const $ = (id) => document.getElementById(id);
+const stage = $("main");
 const questionText = $("question-text");
 const chartArea = $("chart-area");
 const chart = $("chart");
+const chartMore = $("chart-more");
 const hiddenNote = $("results-hidden");
 const voters = $("voters");
 const participants = $("participants");
@@ -28,20 +31,20 @@ const NOTICE_DELAY = 1500;
 
 let current = config.initial;
 
-// Fitting: long Polish labels wrap; if the chart still overflows the stage, shrink it step by step.
-function fitChart() {
-  let scale = 1;
-  chartArea.style.setProperty("--chart-scale", "1");
-  while (chartArea.scrollHeight > chartArea.clientHeight + 1 && scale > 0.5) {
-    scale = Math.round((scale - 0.05) * 100) / 100;
-    chartArea.style.setProperty("--chart-scale", String(scale));
-  }
+// Fitting (presenter-fit.js) runs when the question changes and when the space for it changes (a resize, a
+// notice above the question); a vote only changes numbers in rows of a fixed size.
+let fittedFor = "";
+function fitStage() {
+  fitQuestion(stage, questionText);
+  fitChart(chartArea, chart, chartMore, texts);
+  fittedFor = `${stage.clientWidth}x${stage.clientHeight}:${chartArea.clientHeight}`;
 }
 
 function render(message, { refit = false } = {}) {
   const question = message.question;
   const previousQuestion = chart.dataset.question || "";
-  questionText.textContent = question ? question.text : texts.t("no_question");
+  const questionChanged = questionText.textContent !== (question ? question.text : texts.t("no_question"));
+  if (questionChanged) questionText.textContent = question ? question.text : texts.t("no_question");
   const visible = Boolean(message.results_visible && question);
   if (visible) {
     renderBars(chart, barTemplate, question.id, question.options, message.voters, texts);
@@ -60,7 +63,7 @@ function render(message, { refit = false } = {}) {
   votingState.textContent = message.voting_open ? texts.t("voting_open") : texts.t("voting_closed");
   votingState.className = message.voting_open ? "open" : "closed";
   stateLost.hidden = !message.state_lost;
-  if (refit || (chart.dataset.question || "") !== previousQuestion) fitChart();
+  if (refit || questionChanged || (chart.dataset.question || "") !== previousQuestion) fitStage();
   scheduleSummary();
 }
 
@@ -187,11 +190,13 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter`, {
   },
 });
 
-let resizeTimer = null;
-window.addEventListener("resize", () => {
-  clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => fitChart(), 150);
-});
+let fitFrame = 0;
+new ResizeObserver(() => {
+  cancelAnimationFrame(fitFrame);
+  fitFrame = requestAnimationFrame(() => {
+    if (fittedFor !== `${stage.clientWidth}x${stage.clientHeight}:${chartArea.clientHeight}`) fitStage();
+  });
+}).observe(chartArea);
 
 render(current, { refit: true });
 socket.start();

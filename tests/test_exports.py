@@ -1,5 +1,6 @@
 """CSV exports byte for byte, against a real server on both backends: BOM, header, CRLF, one-decimal percent,
-quoting of Polish labels with commas, quotes and newlines, formula cells defused, pseudonymous responses."""
+quoting of Polish labels with commas and quotes (a typed line break is stored as a space), formula cells
+defused, pseudonymous responses."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ RESULTS_HEADER = b"\xef\xbb\xbfquestion_id,question,option_id,option,votes,voter
 RESPONSES_HEADER = b"\xef\xbb\xbfquestion_id,question,participant,option_id,option,answered_at\r\n"
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
-# Labels that need quoting (comma, quote, newline, semicolon) and labels that look like spreadsheet formulas.
+# Labels that need quoting (comma, quote, semicolon) and labels that look like spreadsheet formulas. Question
+# texts and labels are one line (livepoll/text.py): a typed line break is stored, and exported, as a space.
 Q1_TEXT = 'Wskaż, z kim "współpracować"\nwobec wyzwań'
+Q1_STORED = 'Wskaż, z kim "współpracować" wobec wyzwań'
 Q1_OPTIONS = [
     "miasto",
     "urzędy pracy, agencje zatrudnienia",
@@ -38,30 +41,30 @@ BALLOTS = [["o1", "o2"], ["o1", "o3", "o5"], ["o1"]]
 
 EXPECTED_RESULTS = (
     RESULTS_HEADER
-    + 'q1,"Wskaż, z kim ""współpracować""\nwobec wyzwań",o1,miasto,3,3,100.0\r\n'.encode()
-    + 'q1,"Wskaż, z kim ""współpracować""\nwobec wyzwań",o2,"urzędy pracy, agencje zatrudnienia",1,3,33.3\r\n'.encode()
-    + 'q1,"Wskaż, z kim ""współpracować""\nwobec wyzwań",o3,"NGO ""Razem""",1,3,33.3\r\n'.encode()
-    + 'q1,"Wskaż, z kim ""współpracować""\nwobec wyzwań",o4,"linia 1\nlinia 2",0,3,0.0\r\n'.encode()
-    + "q1,\"Wskaż, z kim \"\"współpracować\"\"\nwobec wyzwań\",o5,'=SUM(A1:A9),1,3,33.3\r\n".encode()
-    + "q1,\"Wskaż, z kim \"\"współpracować\"\"\nwobec wyzwań\",o6,'+48 600 000 000,0,3,0.0\r\n".encode()
-    + "q1,\"Wskaż, z kim \"\"współpracować\"\"\nwobec wyzwań\",o7,'-5,0,3,0.0\r\n".encode()
-    + "q1,\"Wskaż, z kim \"\"współpracować\"\"\nwobec wyzwań\",o8,'@admin,0,3,0.0\r\n".encode()
-    + 'q1,"Wskaż, z kim ""współpracować""\nwobec wyzwań",o9,mieszkańcy; rady osiedli,0,3,0.0\r\n'.encode()
+    + 'q1,"Wskaż, z kim ""współpracować"" wobec wyzwań",o1,miasto,3,3,100.0\r\n'.encode()
+    + 'q1,"Wskaż, z kim ""współpracować"" wobec wyzwań",o2,"urzędy pracy, agencje zatrudnienia",1,3,33.3\r\n'.encode()
+    + 'q1,"Wskaż, z kim ""współpracować"" wobec wyzwań",o3,"NGO ""Razem""",1,3,33.3\r\n'.encode()
+    + 'q1,"Wskaż, z kim ""współpracować"" wobec wyzwań",o4,linia 1 linia 2,0,3,0.0\r\n'.encode()
+    + "q1,\"Wskaż, z kim \"\"współpracować\"\" wobec wyzwań\",o5,'=SUM(A1:A9),1,3,33.3\r\n".encode()
+    + "q1,\"Wskaż, z kim \"\"współpracować\"\" wobec wyzwań\",o6,'+48 600 000 000,0,3,0.0\r\n".encode()
+    + "q1,\"Wskaż, z kim \"\"współpracować\"\" wobec wyzwań\",o7,'-5,0,3,0.0\r\n".encode()
+    + "q1,\"Wskaż, z kim \"\"współpracować\"\" wobec wyzwań\",o8,'@admin,0,3,0.0\r\n".encode()
+    + 'q1,"Wskaż, z kim ""współpracować"" wobec wyzwań",o9,mieszkańcy; rady osiedli,0,3,0.0\r\n'.encode()
     + b"q2,'=1+1 czy dwa?,o1,tak,0,0,0.0\r\n"
     + b"q2,'=1+1 czy dwa?,o2,nie,0,0,0.0\r\n"
 )
 
 EXPECTED_RESULTS_SEMICOLON = (
     b"\xef\xbb\xbfquestion_id;question;option_id;option;votes;voters;percent\r\n"
-    + 'q1;"Wskaż, z kim ""współpracować""\nwobec wyzwań";o1;miasto;3;3;100,0\r\n'.encode()
-    + 'q1;"Wskaż, z kim ""współpracować""\nwobec wyzwań";o2;urzędy pracy, agencje zatrudnienia;1;3;33,3\r\n'.encode()
-    + 'q1;"Wskaż, z kim ""współpracować""\nwobec wyzwań";o3;"NGO ""Razem""";1;3;33,3\r\n'.encode()
-    + 'q1;"Wskaż, z kim ""współpracować""\nwobec wyzwań";o4;"linia 1\nlinia 2";0;3;0,0\r\n'.encode()
-    + "q1;\"Wskaż, z kim \"\"współpracować\"\"\nwobec wyzwań\";o5;'=SUM(A1:A9);1;3;33,3\r\n".encode()
-    + "q1;\"Wskaż, z kim \"\"współpracować\"\"\nwobec wyzwań\";o6;'+48 600 000 000;0;3;0,0\r\n".encode()
-    + "q1;\"Wskaż, z kim \"\"współpracować\"\"\nwobec wyzwań\";o7;'-5;0;3;0,0\r\n".encode()
-    + "q1;\"Wskaż, z kim \"\"współpracować\"\"\nwobec wyzwań\";o8;'@admin;0;3;0,0\r\n".encode()
-    + 'q1;"Wskaż, z kim ""współpracować""\nwobec wyzwań";o9;"mieszkańcy; rady osiedli";0;3;0,0\r\n'.encode()
+    + 'q1;"Wskaż, z kim ""współpracować"" wobec wyzwań";o1;miasto;3;3;100,0\r\n'.encode()
+    + 'q1;"Wskaż, z kim ""współpracować"" wobec wyzwań";o2;urzędy pracy, agencje zatrudnienia;1;3;33,3\r\n'.encode()
+    + 'q1;"Wskaż, z kim ""współpracować"" wobec wyzwań";o3;"NGO ""Razem""";1;3;33,3\r\n'.encode()
+    + 'q1;"Wskaż, z kim ""współpracować"" wobec wyzwań";o4;linia 1 linia 2;0;3;0,0\r\n'.encode()
+    + "q1;\"Wskaż, z kim \"\"współpracować\"\" wobec wyzwań\";o5;'=SUM(A1:A9);1;3;33,3\r\n".encode()
+    + "q1;\"Wskaż, z kim \"\"współpracować\"\" wobec wyzwań\";o6;'+48 600 000 000;0;3;0,0\r\n".encode()
+    + "q1;\"Wskaż, z kim \"\"współpracować\"\" wobec wyzwań\";o7;'-5;0;3;0,0\r\n".encode()
+    + "q1;\"Wskaż, z kim \"\"współpracować\"\" wobec wyzwań\";o8;'@admin;0;3;0,0\r\n".encode()
+    + 'q1;"Wskaż, z kim ""współpracować"" wobec wyzwań";o9;"mieszkańcy; rady osiedli";0;3;0,0\r\n'.encode()
     + b"q2;'=1+1 czy dwa?;o1;tak;0;0;0,0\r\n"
     + b"q2;'=1+1 czy dwa?;o2;nie;0;0;0,0\r\n"
 )
@@ -86,7 +89,7 @@ def _rows(body: bytes, delimiter: str = ",") -> list[list[str]]:
 
 async def test_results_csv_bytes_are_exact(api: LivepollClient) -> None:
     """export.csv: BOM, exact header, CRLF rows per (question, option), percent of voters with one decimal
-    and 0.0 without voters, RFC 4180 quoting of commas/quotes/newlines, formula cells prefixed with '."""
+    and 0.0 without voters, RFC 4180 quoting of commas and quotes, formula cells prefixed with '."""
     code, key, _, _, _ = await _voted_session(api)
     response = await api.get(f"/api/v1/sessions/{code}/export.csv", headers=api.host_headers(key))
     assert response.status_code == 200
@@ -143,12 +146,12 @@ async def test_responses_csv_lists_each_chosen_option_of_each_counted_ballot(api
     assert rows[0] == ["question_id", "question", "participant", "option_id", "option", "answered_at"]
     data = rows[1:]
     assert [(r[0], r[1], r[3], r[4]) for r in data] == [
-        ("q1", Q1_TEXT, "o1", "miasto"),
-        ("q1", Q1_TEXT, "o2", "urzędy pracy, agencje zatrudnienia"),
-        ("q1", Q1_TEXT, "o1", "miasto"),
-        ("q1", Q1_TEXT, "o3", 'NGO "Razem"'),
-        ("q1", Q1_TEXT, "o5", "'=SUM(A1:A9)"),
-        ("q1", Q1_TEXT, "o1", "miasto"),
+        ("q1", Q1_STORED, "o1", "miasto"),
+        ("q1", Q1_STORED, "o2", "urzędy pracy, agencje zatrudnienia"),
+        ("q1", Q1_STORED, "o1", "miasto"),
+        ("q1", Q1_STORED, "o3", 'NGO "Razem"'),
+        ("q1", Q1_STORED, "o5", "'=SUM(A1:A9)"),
+        ("q1", Q1_STORED, "o1", "miasto"),
     ]
     participants = [r[2] for r in data]
     assert participants[0] == participants[1] and participants[2] == participants[3] == participants[4]

@@ -22,6 +22,7 @@ from livepoll.model import (
     PollError,
 )
 from livepoll.polls import QuestionDraft
+from livepoll.text import clean_text
 from livepoll.web.auth import ADMIN_COOKIE, HOST_COOKIE_PREFIX
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
 from livepoll.web.state import credentials_of, polls_of
@@ -115,8 +116,8 @@ def _validate(page: Page, title: str, drafts: list[dict[str, str | bool]]) -> tu
         errors.append(_("The title is too long (at most %(num)d characters).") % {"num": MAX_TITLE_CHARS})
     questions: list[QuestionDraft] = []
     for n, draft in enumerate(drafts, start=1):
-        text = str(draft["text"]).strip()
-        options = [line.strip() for line in str(draft["options"]).splitlines() if line.strip()]
+        text = clean_text(str(draft["text"]))
+        options = [label for line in str(draft["options"]).splitlines() if (label := clean_text(line))]
         if not text and not options:
             continue
         where = {"num": n}
@@ -160,7 +161,7 @@ async def create_session(request: Request) -> Response:
     if not credentials.is_admin(request):
         return page.render("host_login.html", {"error": page.gettext("Please log in first.")}, 401)
     async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_FIELD_BYTES) as form:
-        title = str(form.get("title") or "").strip()
+        title = clean_text(str(form.get("title") or ""))
         drafts = _read_drafts(form)
         adding = form.get("op") == "add"
     if adding:

@@ -155,6 +155,7 @@ def live_strings(page: Page) -> dict[str, Any]:
             "voters": page.plural_forms("%(num)d person voted", "%(num)d people voted"),
             "participants": page.plural_forms("%(num)d person connected", "%(num)d people connected"),
             "votes": page.plural_forms("%(num)d vote", "%(num)d votes"),
+            "more_options": page.plural_forms("+%(num)d more option", "+%(num)d more options"),
         },
     }
 

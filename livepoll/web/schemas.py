@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from livepoll.model import (
     MAX_OPTION_CHARS,
@@ -15,7 +15,22 @@ from livepoll.model import (
     MIN_OPTIONS,
     ControlAction,
 )
+from livepoll.text import clean_text
 
+
+def _cleaned(value: object) -> object:
+    # Before the length check, so the limits count the stored text; a non-string is left for strict
+    # validation to refuse with its usual error.
+    return clean_text(value) if isinstance(value, str) else value
+
+
+# Texts people type, cleaned (livepoll/text.py) before their length is checked (a before-validator wraps
+# the constrained string), so an entry empty after cleaning is refused like an empty one.
+Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS), BeforeValidator(_cleaned)]
+QuestionText = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_QUESTION_CHARS), BeforeValidator(_cleaned)
+]
+OptionLabel = Annotated[str, StringConstraints(min_length=1, max_length=MAX_OPTION_CHARS), BeforeValidator(_cleaned)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Ref = Annotated[str, StringConstraints(max_length=64)]
 
@@ -26,17 +41,14 @@ class Strict(BaseModel):
 
 class QuestionIn(Strict):
     kind: Literal["choice"] = "choice"
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS)]
-    options: Annotated[
-        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_OPTION_CHARS)]],
-        Field(min_length=MIN_OPTIONS, max_length=MAX_OPTIONS),
-    ]
+    text: QuestionText
+    options: Annotated[list[OptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_OPTIONS)]
     max_choices: Annotated[int, Field(ge=1, le=MAX_OPTIONS)] | None = None
     allow_change: bool | None = None
 
 
 class SessionIn(Strict):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE_CHARS)]
+    title: Title
     questions: Annotated[list[QuestionIn], Field(min_length=1, max_length=MAX_QUESTIONS)]
 
 

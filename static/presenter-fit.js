@@ -1,0 +1,138 @@
+// Fitting the presenter's stage: the question, then the bars, into the space between the join banner and the
+// footer, at every allowed length (a 500-character question, 30 options of 200 characters) on 1280×720 and
+// 1920×1080. Type shrinks only down to a size still readable from the back of a room; past that the question
+// is clamped (its whole text stays in the page for screen readers, and in its tooltip), labels are clamped,
+// and the rows that still do not fit give way to an explicit "+N more" line.
+
+// Question sizes (em of the stage's type) tried in turn; it may take at most this share of the stage.
+const QUESTION_SIZES = [2, 1.8, 1.6, 1.45, 1.3, 1.15];
+const QUESTION_SHARE = 0.35;
+// Chart scales (× its 1.3em), largest first; the last is the smallest still readable from the back.
+const CHART_SCALES = [1, 0.9, 0.8, 0.72, 0.65];
+const COLUMNS_FROM = 6; // options
+
+const px = (value) => Number.parseFloat(value) || 0;
+
+/** Size (and if need be clamp) the question so it takes at most QUESTION_SHARE of the stage. */
+export function fitQuestion(stage, question) {
+  const style = getComputedStyle(stage);
+  const budget = (stage.clientHeight - px(style.paddingTop) - px(style.paddingBottom)) * QUESTION_SHARE;
+  question.classList.remove("clamped");
+  question.removeAttribute("title");
+  for (const size of QUESTION_SIZES) {
+    question.style.setProperty("--question-size", `${size}em`);
+    if (question.scrollHeight <= budget + 1) return;
+  }
+  const lineHeight = px(getComputedStyle(question).lineHeight);
+  const lines = Math.max(1, Math.floor(budget / lineHeight));
+  question.style.setProperty("--question-lines", String(lines));
+  question.classList.add("clamped");
+  question.title = question.textContent;
+}
+
+// Ways to lay the rows out: in one column, two (down the first, then the second) or three (only for labels
+// that fit on one line there); each label beside its bar, or "stacked" above it at the column's width (long
+// labels). Several columns only from COLUMNS_FROM options.
+const MODES = [
+  { columns: 1, stacked: false },
+  { columns: 1, stacked: true },
+  { columns: 2, stacked: false },
+  { columns: 2, stacked: true },
+  { columns: 3, stacked: false, oneLine: true },
+];
+
+/**
+ * Fit the rows of `chart` into `area`. First choice: the largest scale at which a mode shows every row with
+ * whole labels (at one scale, the earlier mode); then the same with labels cut to their clamp; last, at the
+ * smallest scale, the mode that shows the most rows, and `more` says how many are not shown.
+ * Each try is a layout of up to 30 rows, so the search is pruned: a mode that cannot show every row at the
+ * smallest scale is not tried at larger ones, and scales and row counts are searched by halving.
+ * @returns {number} how many rows are not shown
+ */
+export function fitChart(area, chart, more, texts) {
+  const rows = [...chart.querySelectorAll(":scope > .bar-row")];
+  const labels = rows.map((row) => row.querySelector(".bar-label"));
+  const total = rows.length;
+  const smallest = CHART_SCALES.length - 1;
+  const fits = () => area.scrollHeight <= area.clientHeight + 1;
+  const apply = (step, mode, shown) => {
+    area.style.setProperty("--chart-scale", String(CHART_SCALES[step]));
+    chart.classList.toggle("columns", mode.columns > 1);
+    chart.classList.toggle("stacked", mode.stacked);
+    chart.dataset.columns = String(mode.columns);
+    chart.style.setProperty("--chart-rows", String(Math.ceil(shown / mode.columns)));
+    rows.forEach((row, index) => {
+      row.hidden = index >= shown;
+    });
+    more.hidden = shown === total;
+    more.textContent = shown === total ? "" : texts.n("more_options", total - shown);
+    more.dataset.count = String(total - shown);
+  };
+  const whole = (mode) => {
+    const lineHeight = labels.length ? px(getComputedStyle(labels[0]).lineHeight) : 0;
+    return labels.every((label) => !clipped(label) && (!mode.oneLine || label.clientHeight < 1.5 * lineHeight));
+  };
+  // The first `true` of a test that holds from some point on (`last` is known to hold).
+  const firstTrue = (first, last, test) => {
+    while (first < last) {
+      const middle = Math.floor((first + last) / 2);
+      if (test(middle)) last = middle;
+      else first = middle + 1;
+    }
+    return last;
+  };
+
+  const modes = total >= COLUMNS_FROM ? MODES : MODES.filter((mode) => mode.columns === 1);
+  const candidates = [];
+  for (const mode of modes) {
+    apply(smallest, mode, total);
+    if (!fits()) continue;
+    const isWhole = whole(mode);
+    if (isWhole || !mode.oneLine) candidates.push({ mode, whole: isWhole });
+  }
+  for (const wantWhole of [true, false]) {
+    let best = null;
+    for (const { mode, whole: isWhole } of candidates) {
+      if (wantWhole && !isWhole) continue;
+      const step = firstTrue(0, smallest, (at) => {
+        apply(at, mode, total);
+        return fits() && (!wantWhole || whole(mode));
+      });
+      if (best === null || step < best.step) best = { mode, step };
+    }
+    if (best !== null) {
+      apply(best.step, best.mode, total);
+      return finish(labels, 0);
+    }
+  }
+
+  // Even the smallest readable type cannot show them all: the last rows make room for "+N more".
+  let best = { mode: modes[0], shown: 0, cut: 0 };
+  // Stacked first: at a tie it shows more of each label.
+  const cutModes = modes.filter((mode) => !mode.oneLine).sort((a, b) => Number(b.stacked) - Number(a.stacked));
+  for (const mode of cutModes) {
+    // At least one row is shown even if it does not fit: the question has at most QUESTION_SHARE of the stage.
+    const tooMany = firstTrue(2, total, (count) => {
+      apply(smallest, mode, count);
+      return !fits();
+    });
+    const shown = tooMany - 1;
+    // As many rows as another mode shows, with more labels whole, is better.
+    apply(smallest, mode, shown);
+    const cut = labels.slice(0, shown).filter(clipped).length;
+    if (shown > best.shown || (shown === best.shown && cut < best.cut)) best = { mode, shown, cut };
+  }
+  apply(smallest, best.mode, best.shown);
+  return finish(labels, total - best.shown);
+}
+
+const clipped = (label) => label.scrollHeight > label.clientHeight + 1;
+
+// A label cut short by its line clamp keeps its whole text in a tooltip.
+function finish(labels, hidden) {
+  for (const label of labels) {
+    if (label.isConnected && label.offsetParent !== null && clipped(label)) label.title = label.textContent;
+    else label.removeAttribute("title");
+  }
+  return hidden;
+}
