@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,8 @@ class BallotOutcome(enum.StrEnum):
     NOT_CURRENT = "not_current"
     CHANGE_NOT_ALLOWED = "change_not_allowed"
     NO_SESSION = "no_session"
+    # The question was checked against a definition the host has edited since: check it again.
+    STALE = "stale"
 
     @property
     def acknowledged(self) -> bool:
@@ -106,6 +109,11 @@ class Question:
         if len(choices) == 1:
             return (choices[0],)
         return tuple(sorted(choices, key=positions.__getitem__))
+
+    def answer(self, choices: Sequence[str]) -> Answer:
+        """Check a ballot for this question: what is stored for it and what it adds to the tally."""
+        canonical = self.canonical_choices(choices)
+        return Answer(ballot_value({"choices": list(canonical)}), tuple((c, 1) for c in canonical))
 
     def to_public(self) -> dict[str, object]:
         return {
@@ -188,38 +196,72 @@ class ControlAction(enum.StrEnum):
     SHOW_ON_PHONES = "show_on_phones"
     HIDE_ON_PHONES = "hide_on_phones"
     RESET = "reset"
+    ROTATE_KEY = "rotate_key"
 
 
-def apply_control(
-    state: LiveState, questions: Sequence[Question], action: ControlAction, question_id: str | None
-) -> LiveState:
-    """The new live state after a host action. `reset` only counts itself here (the backend clears the
-    question's ballots); `goto` opens voting on the new question, as a host expects when moving on."""
-    known = {q.id for q in questions}
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one host control does to a session, decided from the session as it is at that moment.
+
+    A backend applies all of it in one atomic step: the new live state, the questions whose ballots are
+    discarded (a reset), and a new host key hash (a rotated key: old links and cookies stop working)."""
+
+    state: LiveState
+    clear: tuple[str, ...] = ()
+    host_key_hash: str | None = None
+
+    @property
+    def redefines(self) -> bool:
+        """Whether the session's definition (not only its live state) changes."""
+        return self.host_key_hash is not None
+
+
+def decide_control(
+    session: Session, action: ControlAction, question_id: str | None, new_key_hash: str | None = None
+) -> Change:
+    """The change a host action makes to `session` as it is now. `goto` opens voting on the new question,
+    as a host expects when moving on; `reset` discards the question's ballots and counts itself, so phones
+    know their remembered ballot is gone; `rotate_key` needs the hash of the new key."""
+    state = session.state
+    known = {q.id for q in session.questions}
     if action in (ControlAction.GOTO, ControlAction.RESET):
         if question_id is None:
             raise PollError("invalid_control", f"Action {action.value!r} needs a question id.", 422)
         if question_id not in known:
             raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
     if action is ControlAction.GOTO:
-        return replace(state, current=question_id, voting_open=True)
-    if action is ControlAction.OPEN:
-        return replace(state, voting_open=True)
-    if action is ControlAction.CLOSE:
-        return replace(state, voting_open=False)
-    if action is ControlAction.SHOW_RESULTS:
-        return replace(state, results_visible=True)
-    if action is ControlAction.HIDE_RESULTS:
-        return replace(state, results_visible=False)
-    if action is ControlAction.SHOW_ON_PHONES:
-        return replace(state, results_on_phones=True)
-    if action is ControlAction.HIDE_ON_PHONES:
-        return replace(state, results_on_phones=False)
-    return replace(state, resets=state.resets + 1)
+        return Change(replace(state, current=question_id, voting_open=True))
+    if action is ControlAction.RESET:
+        assert question_id is not None
+        return Change(replace(state, resets=state.resets + 1), clear=(question_id,))
+    if action is ControlAction.ROTATE_KEY:
+        if new_key_hash is None:
+            raise ValueError("rotate_key needs the hash of the new host key")
+        return Change(state, host_key_hash=new_key_hash)
+    if action in (ControlAction.OPEN, ControlAction.CLOSE):
+        return Change(replace(state, voting_open=action is ControlAction.OPEN))
+    if action in (ControlAction.SHOW_RESULTS, ControlAction.HIDE_RESULTS):
+        return Change(replace(state, results_visible=action is ControlAction.SHOW_RESULTS))
+    return Change(replace(state, results_on_phones=action is ControlAction.SHOW_ON_PHONES))
+
+
+def apply_change(session: Session, change: Change) -> Session:
+    """The session after `change`; a change of definition counts a new definition version."""
+    if not change.redefines:
+        return replace(session, state=change.state)
+    return replace(
+        session,
+        state=change.state,
+        host_key_hash=change.host_key_hash or session.host_key_hash,
+        definition=session.definition + 1,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
+    """A session as stored. `definition` counts changes of its definition (questions, host key): a ballot
+    checked against one definition is stored only while that definition is current."""
+
     code: str
     title: str
     host_key_hash: str
@@ -227,6 +269,7 @@ class Session:
     state: LiveState
     created_at: float
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
+    definition: int = 1
 
     def question(self, question_id: str | None) -> Question | None:
         for question in self.questions:
@@ -239,6 +282,39 @@ class Session:
         return self.question(self.state.current)
 
 
+# Ballots and tallies ---------------------------------------------------------------------------------------
+
+
+def ballot_value(fields: Mapping[str, object]) -> str:
+    """The canonical JSON of a ballot's fields: equal answers give equal strings."""
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A checked ballot, in the one form every backend stores whatever the question's kind:
+
+    - `value`: the canonical JSON of the ballot's fields (the same answer is always the same string, so an
+      identical resend is recognised by comparing strings, and a phone is shown its ballot from it);
+    - `counts`: what the ballot adds to the question's tally, as (key, amount) pairs. A backend adds them
+      when the ballot is stored and takes them away when a new ballot of the same voter replaces it, without
+      knowing what the keys mean; the question's kind turns the summed counts into results.
+    """
+
+    value: str
+    counts: tuple[tuple[str, int], ...]
+
+    def fields(self) -> dict[str, object]:
+        return ballot_fields(self.value)
+
+
+def ballot_fields(value: str) -> dict[str, object]:
+    """A stored ballot's fields, as the participant sent them (canonical)."""
+    parsed = json.loads(value)
+    assert isinstance(parsed, dict)
+    return parsed
+
+
 @dataclass(frozen=True, slots=True)
 class Ballot:
     """One participant's answer to one question. `voter` is the session-scoped pseudonym of the
@@ -246,36 +322,54 @@ class Ballot:
 
     question_id: str
     voter: str
-    choices: tuple[str, ...]
+    value: str
+    counts: tuple[tuple[str, int], ...]
     cast_at: float
+
+    @classmethod
+    def of(cls, question_id: str, voter: str, answer: Answer, cast_at: float) -> Ballot:
+        return cls(question_id, voter, answer.value, answer.counts, cast_at)
 
 
 @dataclass(frozen=True, slots=True)
 class Tally:
+    """The summed counts of a question's counted ballots (see `Answer`), and how many voters cast them."""
+
     question_id: str
-    votes: Mapping[str, int]
+    counts: Mapping[str, int]
     voters: int
 
     @classmethod
     def empty(cls, question: Question) -> Tally:
         return cls(question.id, {o.id: 0 for o in question.options}, 0)
 
+    @classmethod
+    def of(cls, question: Question, counts: Iterable[tuple[str, int]], voters: int) -> Tally:
+        """A stored tally, with every option present (at 0 when nobody chose it)."""
+        summed = {o.id: 0 for o in question.options}
+        summed.update(counts)
+        return cls(question.id, summed, voters)
+
+    @property
+    def votes(self) -> Mapping[str, int]:
+        """Votes per option (choice questions count one per chosen option)."""
+        return self.counts
+
     def percent(self, option_id: str) -> float:
         if self.voters == 0:
             return 0.0
-        return self.votes.get(option_id, 0) * 100.0 / self.voters
+        return self.counts.get(option_id, 0) * 100.0 / self.voters
 
 
-def count_ballots(question: Question, ballots: Iterable[tuple[str, ...]]) -> Tally:
-    """The tally of `question` from the choices of its counted ballots (one per voter)."""
-    votes = {o.id: 0 for o in question.options}
+def count_ballots(question: Question, ballots: Iterable[Answer]) -> Tally:
+    """The tally of `question` from its counted ballots (one per voter)."""
+    counts = {o.id: 0 for o in question.options}
     voters = 0
-    for choices in ballots:
+    for answer in ballots:
         voters += 1
-        for choice in choices:
-            if choice in votes:
-                votes[choice] += 1
-    return Tally(question.id, votes, voters)
+        for key, amount in answer.counts:
+            counts[key] = counts.get(key, 0) + amount
+    return Tally(question.id, counts, voters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,14 +378,21 @@ class Response:
 
     question_id: str
     voter: str
-    choices: tuple[str, ...]
+    value: str
     answered_at: float
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        chosen = ballot_fields(self.value).get("choices", [])
+        assert isinstance(chosen, list)
+        return tuple(str(c) for c in chosen)
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything a live screen shows about a session, at one version. `seq` only grows within an epoch;
-    a new epoch means the backend lost the session's state and rebuilt it."""
+    a new epoch means the backend lost the session's state and rebuilt it. Only what is durably stored
+    is in a snapshot."""
 
     code: str
     epoch: str
@@ -301,6 +402,7 @@ class Snapshot:
     tally: Tally | None
     participants: int
     state_lost: bool = False
+    host_key_hash: str = ""
 
 
 # Join codes ----------------------------------------------------------------------------------------------

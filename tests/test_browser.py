@@ -247,7 +247,11 @@ async def test_control_panel_buttons_use_the_api_and_show_the_live_state(
         timeout=3_000,
     )
     assert await api.votes(code, key) == ({"o1": 0, "o2": 0}, 0)
-    # The phone learns that its ballot was discarded: after reopening it offers a fresh vote.
+    # The phone learns that its ballot was discarded: it says so and clears its selection; after reopening
+    # it offers a fresh vote.
+    await phone.wait_for_selector("#vote-status .cleared", timeout=3_000)
+    assert "cleared" in (await phone.text_content("#vote-status") or "")
+    assert await phone.evaluate("document.querySelectorAll('input[name=\"choices\"]:checked').length") == 0
     await panel.click('form[data-action="open"] button')
     await phone.wait_for_function(
         "() => !document.querySelector('#vote-status .success, #vote-status .closed')", timeout=3_000

@@ -50,7 +50,7 @@ def session_with(q: Question) -> Session:
 
 
 def ballot(q: Question, voter: str, choice: str) -> Ballot:
-    return Ballot(q.id, voter, q.canonical_choices([choice]), time.time())
+    return Ballot.of(q.id, voter, q.answer([choice]), time.time())
 
 
 class Viewer:
@@ -133,7 +133,7 @@ async def _encodes_for(tmp_path: Path, viewers: int, rounds: int) -> tuple[int, 
             await hub.join(session.code, Role.PRESENTER, screen.send, screen.close)
         await wait_for(lambda: all(s.frames for s in screens), "the first frame on every screen")
         for n in range(rounds):
-            await backend.cast_ballot(session.code, q, ballot(q, f"voter-{n}", "o1"))
+            await backend.cast_ballot(session.code, q, ballot(q, f"voter-{n}", "o1"), 1)
             seq = (await backend.snapshot(session.code)).seq  # type: ignore[union-attr]
             await wait_for(_all_at(screens, seq), f"ballot {n} on every screen")
         return hub.encodes, hub.ticks, screens
@@ -164,7 +164,7 @@ async def test_coalescing_caps_the_snapshot_rate(embedded: EmbeddedBackend) -> N
     ticks_before, frames_before = hub.ticks, len(screen.frames)
     started = time.monotonic()
     voters = 600
-    await asyncio.gather(*(embedded.cast_ballot(session.code, q, ballot(q, f"v{n}", "o2")) for n in range(voters)))
+    await asyncio.gather(*(embedded.cast_ballot(session.code, q, ballot(q, f"v{n}", "o2"), 1) for n in range(voters)))
     final_seq = (await embedded.snapshot(session.code)).seq  # type: ignore[union-attr]
     await wait_for(lambda: screen.seq() >= final_seq, "the final state on the screen")
     elapsed = time.monotonic() - started
@@ -222,13 +222,13 @@ async def test_concurrent_burst_is_counted_exactly(any_backend: Backend) -> None
         voter = f"voter-{n}"
         for k in range(5):
             choice = options[(n + k) % len(options)]
-            outcome = await any_backend.cast_ballot(session.code, q, ballot(q, voter, choice))
+            outcome = await any_backend.cast_ballot(session.code, q, ballot(q, voter, choice), 1)
             assert outcome.acknowledged
             final[voter] = choice
 
     async def resender() -> None:
         b = ballot(q, "resender", "o3")
-        outcomes = await asyncio.gather(*(any_backend.cast_ballot(session.code, q, b) for _ in range(100)))
+        outcomes = await asyncio.gather(*(any_backend.cast_ballot(session.code, q, b, 1) for _ in range(100)))
         assert all(o.acknowledged for o in outcomes)
         final["resender"] = "o3"
 

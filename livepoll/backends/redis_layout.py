@@ -2,11 +2,12 @@
 
 Every key of a session carries its join code as a Cluster hash tag, so each script touches one slot:
 
-    {p}:{CODE}:session        string: the definition (title, host key hash, created_at, questions) as JSON
-    {p}:{CODE}:state          hash: current, open, visible, phones, epoch, seq, active, lost
-    {p}:{CODE}:ballots:{Q}    hash: voter -> choices (canonical order, joined by CHOICE_SEPARATOR)
-    {p}:{CODE}:tally:{Q}      hash: option -> votes
-    {p}:{CODE}:log            stream: one entry per counted ballot (q, v, c, t)
+    {p}:{CODE}:session        string: the definition (title, host key hash, created_at, questions,
+                              definition version) as JSON
+    {p}:{CODE}:state          hash: the live state (current, open, visible, phones, resets), epoch, seq (the
+                              version screens see), cv (control version), dv (definition version), active, lost
+    {p}:{CODE}:ballots:{Q}    hash: voter -> value RS counts RS cast_at (see model.Answer, records.py)
+    {p}:{CODE}:tally:{Q}      hash: count key -> sum
     {p}:{CODE}:presence       hash: process id -> "participants reported_at"
     {p}:{CODE}:gone           tombstone of a deleted session, so that no process rebuilds it
     {p}:{CODE}:notices        pub/sub channel: "changed" notices carrying the new version
@@ -25,10 +26,12 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-from livepoll.model import LiveState, Question, Session, Tally
+from livepoll.backends.records import COUNT_SEPARATOR, encode_counts
+from livepoll.model import Ballot, LiveState, Question, Response, Session, Tally, ballot_value
 
-# Option ids never contain control characters (the model makes them `o<n>`), so \x1f joins choices.
-CHOICE_SEPARATOR = "\x1f"
+# A stored ballot is `value RS counts RS cast_at`; values are JSON, whose text never holds a raw control
+# character, and counts hold none but their own separator.
+RECORD_SEPARATOR = "\x1e"
 
 # One command of a pipeline: a function that adds it to the pipeline, and its arguments.
 Step = tuple[Callable[..., None], tuple[Any, ...]]
@@ -63,7 +66,6 @@ class SessionKeys:
         base = f"{prefix}:{{{code}}}"
         self.definition = f"{base}:session"
         self.state = f"{base}:state"
-        self.log = f"{base}:log"
         self.presence = f"{base}:presence"
         self.tombstone = f"{base}:gone"
         self.notices = f"{base}:notices"
@@ -103,14 +105,16 @@ def flag(value: bool) -> str:
     return "1" if value else "0"
 
 
-def state_args(state: LiveState) -> list[str]:
-    """The live state as the scripts take it: current ('' for none), open, visible, phones, resets."""
+def state_fields(session: Session) -> list[str]:
+    """The live state (and definition version) as field, value pairs of the state hash."""
+    state = session.state
     return [
-        state.current or "",
-        flag(state.voting_open),
-        flag(state.results_visible),
-        flag(state.results_on_phones),
-        str(state.resets),
+        "current", state.current or "",
+        "open", flag(state.voting_open),
+        "visible", flag(state.results_visible),
+        "phones", flag(state.results_on_phones),
+        "resets", str(state.resets),
+        "dv", str(session.definition),
     ]
 
 
@@ -124,12 +128,17 @@ def live_state(fields: dict[str, str]) -> LiveState:
     )
 
 
+def definition_version(fields: dict[str, str]) -> int:
+    return int(fields.get("dv") or 1)
+
+
 def definition_json(session: Session) -> str:
     return json.dumps(
         {
             "title": session.title,
             "host_key_hash": session.host_key_hash,
             "created_at": session.created_at,
+            "definition": session.definition,
             "questions": [q.to_record() for q in session.questions],
         },
         ensure_ascii=False,
@@ -151,12 +160,30 @@ def session_from(code: str, definition: str, state: dict[str, str]) -> Session:
         state=live_state(state),
         created_at=float(record["created_at"]),
         epoch=state.get("epoch") or "",
+        definition=int(record.get("definition", 1)),
     )
 
 
+def ballot_args(ballot: Ballot) -> list[str]:
+    """A ballot as the ballot script takes it: voter, value, counts, cast_at."""
+    return [ballot.voter, ballot.value, encode_counts(ballot.counts), repr(ballot.cast_at)]
+
+
+def ballot_record(record: str) -> tuple[str, float]:
+    """A stored ballot's value and time. Ballots stored by livepoll 0.1 were option ids joined by US,
+    without a time (0.0)."""
+    value, separator, rest = record.partition(RECORD_SEPARATOR)
+    if not separator:
+        return ballot_value({"choices": record.split(COUNT_SEPARATOR)}), 0.0
+    return value, float(rest.rpartition(RECORD_SEPARATOR)[2] or 0.0)
+
+
+def responses_from(question_id: str, ballots: dict[str, str]) -> list[Response]:
+    return [Response(question_id, voter, *ballot_record(record)) for voter, record in ballots.items()]
+
+
 def tally_from(question: Question, counts: dict[str, str], voters: int) -> Tally:
-    votes = {o.id: int(counts.get(o.id, 0)) for o in question.options}
-    return Tally(question.id, votes, voters)
+    return Tally.of(question, ((key, int(value)) for key, value in counts.items()), voters)
 
 
 def participants_from(presence: dict[str, str], now: float, stale_after: float) -> int:
@@ -191,8 +218,12 @@ def hlen(pipe: Any, key: str) -> None:
     pipe.hlen(key)
 
 
-def xrange(pipe: Any, key: str) -> None:
-    pipe.xrange(key)
+def hmget(pipe: Any, key: str, fields: list[str]) -> None:
+    pipe.hmget(key, fields)
+
+
+def time(pipe: Any) -> None:
+    pipe.time()
 
 
 def zadd(pipe: Any, key: str, mapping: dict[str, float]) -> None:

@@ -88,7 +88,9 @@ async def backend_steps(backend: Backend, name: str, ballots: int = N) -> dict[s
     lookup = (time.process_time() - t0) / ballots * 1e6
 
     async def one(n: int) -> None:
-        await backend.cast_ballot(session.code, q, Ballot(q.id, f"v{n % 5000}", (f"o{1 + n % 4}",), time.time()))
+        await backend.cast_ballot(
+            session.code, q, Ballot.of(q.id, f"v{n % 5000}", q.answer([f"o{1 + n % 4}"]), time.time()), 1
+        )
 
     t0 = time.process_time()
     for wave in range(0, ballots, 2000):  # waves of 2,000 concurrent ballots (each voter changes its ballot)

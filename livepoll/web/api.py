@@ -138,6 +138,10 @@ async def public_session(request: Request) -> Session:
 async def get_session(request: Request) -> Response:
     session = await public_session(request)
     question = session.current_question
+    polls, participant = polls_of(request), credentials_of(request).participant(request)
+    mine = None
+    if participant is not None and question is not None:
+        mine = await polls.own_ballot(session.code, polls.voter(session.code, participant), question.id)
     response = JSONResponse(
         {
             "code": session.code,
@@ -146,6 +150,8 @@ async def get_session(request: Request) -> Response:
             "question": None if question is None else question_json(question),
             "voting_open": session.state.voting_open,
             "resets": session.state.resets,
+            "epoch": session.epoch,
+            "ballot": mine,
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -173,16 +179,24 @@ async def cast_vote(request: Request) -> Response:
 async def control(request: Request) -> Response:
     session = await host_session(request)
     body = await parse_body(request, ControlIn)
-    state = await polls_of(request).control(session, body.action, body.question)
-    return JSONResponse(
-        {
-            "code": session.code,
-            "current": state.current,
-            "voting_open": state.voting_open,
-            "results_visible": state.results_visible,
-            "results_on_phones": state.results_on_phones,
-        }
-    )
+    done = await polls_of(request).control(session.code, body.action, body.question)
+    state = done.session.state
+    payload: dict[str, Any] = {
+        "code": session.code,
+        "current": state.current,
+        "voting_open": state.voting_open,
+        "results_visible": state.results_visible,
+        "results_on_phones": state.results_on_phones,
+    }
+    if done.host_key is None:
+        return JSONResponse(payload)
+    # A rotated key: answer with the new key and links; a host panel that used the host cookie gets the new
+    # cookie too, so its own presenter window reconnects with it while every old link stops working.
+    payload["host_key"] = done.host_key
+    payload["links"] = links(request, done.session, done.host_key)
+    response = JSONResponse(payload)
+    credentials_of(request).set_host_cookie(response, request, session.code, done.host_key)
+    return response
 
 
 async def delete_session(request: Request) -> Response:

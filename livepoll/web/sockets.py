@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from livepoll.backends.base import BackendUnavailable
 from livepoll.live import Close, LiveHub, Role, Viewer
 from livepoll.metrics import CONNECTIONS
-from livepoll.model import PollError, host_key_matches
+from livepoll.model import PollError, hash_host_key, host_key_matches
 from livepoll.polls import Polls
 from livepoll.web.auth import Credentials
 from livepoll.web.errors import UNCONFIRMED
@@ -75,10 +75,11 @@ async def participant_socket(ws: WebSocket) -> None:
         limiter.miss(ws)
         await ws.close(code=CLOSE_NOT_FOUND, reason="no session with this code")
         return
-    viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws))
+    voter = polls.voter(code, participant)
+    viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws), voter=voter)
     CONNECTIONS.labels("participant").inc()
     try:
-        await _participant_loop(ws, polls, code, polls.voter(code, participant))
+        await _participant_loop(ws, polls, code, voter)
     except WebSocketDisconnect:
         pass
     finally:
@@ -160,7 +161,9 @@ async def presenter_socket(ws: WebSocket) -> None:
     if not admin and (key is None or not host_key_matches(session, key)):
         await ws.close(code=CLOSE_FORBIDDEN, reason="wrong host key")
         return
-    viewer: Viewer = await hub.join(code, Role.PRESENTER, ws.send_text, _closer(ws))
+    # A presenter that came in with the host key is closed when the key is rotated; an administrator is not.
+    key_hash = None if admin or key is None else hash_host_key(key)
+    viewer: Viewer = await hub.join(code, Role.PRESENTER, ws.send_text, _closer(ws), key_hash=key_hash)
     CONNECTIONS.labels("presenter").inc()
     try:
         while (await ws.receive())["type"] != "websocket.disconnect":
