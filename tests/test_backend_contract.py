@@ -20,6 +20,7 @@ from livepoll.model import (
     Change,
     ControlAction,
     LiveState,
+    PollError,
     Question,
     Session,
     Snapshot,
@@ -659,3 +660,116 @@ async def test_redis_sessions_past_retention_expire_and_stay_gone(
         assert await backend.list_sessions() == []
     finally:
         await backend.stop()
+
+
+# Hardening (issue 7): atomic controls, resends after close, own ballots, definitions ------------------------
+
+
+async def test_an_identical_resend_is_acknowledged_after_close_and_goto(backend: Backend) -> None:
+    """A phone retrying a ballot whose ack was lost gets it acknowledged as unchanged even once voting
+    closed or the session moved on (it did count); a different ballot then is refused, and a resend after a
+    reset no longer matches anything stored."""
+    session = new_session()
+    q1, q2, _ = session.questions
+    code = session.code
+    await backend.create_session(session)
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.ACCEPTED
+    await set_state(backend, code, LiveState(current=q1.id, voting_open=False))
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.UNCHANGED
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o3"), 1) is BallotOutcome.VOTING_CLOSED
+    await set_state(backend, code, LiveState(current=q2.id))
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.UNCHANGED
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2"), 1) is BallotOutcome.NOT_CURRENT
+    tally = (await backend.tallies(code))[q1.id]
+    assert (dict(tally.votes), tally.voters) == ({"o1": 0, "o2": 1, "o3": 0}, 1)
+    await reset_question(backend, code, q1.id)
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.NOT_CURRENT
+
+
+async def test_own_ballots_are_looked_up_per_voter(backend: Backend) -> None:
+    """own_ballots answers each asked voter's stored ballot on one question (the value as checked), skips
+    voters without one, and forgets ballots a reset discarded."""
+    session = new_session()
+    q1, q2, _ = session.questions
+    code = session.code
+    await backend.create_session(session)
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1)
+    await backend.cast_ballot(code, q1, ballot(q1, "ola", "o1"), 1)
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o3"), 1)
+    found = await backend.own_ballots(code, q1.id, ["ala", "ola", "ela"])
+    assert found == {"ala": q1.answer(["o3"]).value, "ola": q1.answer(["o1"]).value}
+    assert await backend.own_ballots(code, q2.id, ["ala"]) == {}
+    assert await backend.own_ballots("12345678", q1.id, ["ala"]) == {}
+    await reset_question(backend, code, q1.id)
+    assert await backend.own_ballots(code, q1.id, ["ala", "ola"]) == {}
+
+
+async def test_racing_controls_are_each_applied_to_the_state_the_other_left(store: Store) -> None:
+    """A presenter key press and a panel click at the same moment (many tasks; on Redis two processes):
+    each control is applied to the current state, so closing voting and hiding results both take effect,
+    whatever the order; a close is never undone by a control that read the state before it."""
+    first = await store.open()
+    second = first if store.kind == "embedded" else await store.open()
+    session = new_session()
+    q1 = session.questions[0]
+    code = session.code
+    await first.create_session(session)
+
+    def act(action: ControlAction) -> Callable[[Session, float], Change]:
+        return lambda current, now: decide_control(current, action, None)
+
+    for _round in range(25):
+        await first.change_session(code, lambda s, now: Change(LiveState(current=q1.id)))
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(first.change_session(code, act(ControlAction.CLOSE)) for _ in range(4)),
+                *(second.change_session(code, act(ControlAction.HIDE_RESULTS)) for _ in range(4)),
+                *(first.change_session(code, act(ControlAction.SHOW_ON_PHONES)) for _ in range(4)),
+            ),
+            10,
+        )
+        for backend in (first, second):
+            stored = await backend.get_session(code)
+            assert stored is not None
+            assert stored.state == LiveState(
+                current=q1.id, voting_open=False, results_visible=False, results_on_phones=True
+            )
+
+
+async def test_a_control_that_the_rules_refuse_changes_nothing(backend: Backend) -> None:
+    """decide raising (an unknown question) leaves the session and its version as they were."""
+    session = new_session()
+    code = session.code
+    await backend.create_session(session)
+    before = await backend.snapshot(code)
+    with pytest.raises(PollError):
+        await backend.change_session(code, lambda s, now: decide_control(s, ControlAction.GOTO, "q99"))
+    after = await backend.snapshot(code)
+    assert before is not None and after is not None
+    assert (after.state, after.seq) == (before.state, before.seq)
+    assert await backend.change_session("12345678", lambda s, now: Change(s.state)) is None
+
+
+async def test_a_rotated_key_is_a_new_definition_and_stale_ballots_are_checked_again(store: Store) -> None:
+    """rotate_key stores the new key's hash for every process; a ballot checked against the definition
+    before it is answered STALE (stored nothing), and counts once checked against the new one."""
+    first = await store.open()
+    second = first if store.kind == "embedded" else await store.open()
+    session = new_session()
+    q1 = session.questions[0]
+    code = session.code
+    await first.create_session(session)
+    assert await second.get_session(code) is not None  # the second process caches the definition
+    rotated = await first.change_session(
+        code, lambda s, now: decide_control(s, ControlAction.ROTATE_KEY, None, hash_host_key("new key"))
+    )
+    assert rotated is not None and rotated.definition == 2
+    for backend in (first, second):
+        stored = await backend.get_session(code)
+        assert stored is not None and stored.host_key_hash == hash_host_key("new key") and stored.definition == 2
+        snap = await backend.snapshot(code)
+        assert snap is not None and snap.host_key_hash == hash_host_key("new key")
+    assert await second.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.STALE
+    assert (await second.tallies(code))[q1.id].voters == 0
+    assert await second.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 2) is BallotOutcome.ACCEPTED
+    assert (await first.tallies(code))[q1.id].voters == 1
