@@ -13,30 +13,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from livepoll import kinds
 from livepoll.backends.base import Backend, BackendUnavailable, CodeTaken
+from livepoll.kinds import make_question
+from livepoll.kinds.base import PLAIN_WORDS, BallotContext, BallotInput, Words
 from livepoll.metrics import BALLOT_OUTCOMES
 from livepoll.model import (
-    MAX_QUESTION_CHARS,
     REFUSALS,
     Ballot,
     BallotOutcome,
     ControlAction,
     LiveState,
     PollError,
-    Question,
+    QuestionData,
     Session,
     Tally,
     ballot_fields,
     decide_control,
     hash_host_key,
     host_key_matches,
-    make_question,
     new_host_key,
     new_join_code,
     voter_pseudonym,
 )
+from livepoll.questions import MAX_QUESTION_CHARS, Question
 
 CODE_ATTEMPTS = 20
+# A ballot is checked again when the session's definition or the participant's own stored ballot changed
+# under it; past this many tries it is answered as not confirmed (retryable).
+MAX_VOTE_ATTEMPTS = 5
 # The ballot path keeps session definitions in memory instead of reading the session on every ballot: the
 # backend stores a ballot only under the definition version it was checked against (else STALE, and the
 # definition is read again), and checks the live state (current question, open) itself.
@@ -66,9 +71,10 @@ class Controlled:
 
 
 class Polls:
-    def __init__(self, backend: Backend, secret: str) -> None:
+    def __init__(self, backend: Backend, secret: str, words: Words = PLAIN_WORDS) -> None:
         self.backend = backend
         self.secret = secret
+        self.words = words
         self._definitions: OrderedDict[str, Session] = OrderedDict()
 
     async def create(self, title: str, drafts: Sequence[QuestionDraft]) -> CreatedSession:
@@ -116,28 +122,42 @@ class Polls:
     def voter(self, code: str, participant_id: str) -> str:
         return voter_pseudonym(self.secret, code, participant_id)
 
-    async def vote(self, code: str, participant_id: str, question_id: str, choices: Sequence[str]) -> BallotOutcome:
+    async def vote(self, code: str, participant_id: str, question_id: str, ballot: BallotInput) -> BallotOutcome:
         """Count a participant's ballot; returns only once it is durably stored (or identical to the
         stored one). Raises PollError for a refused ballot, BackendUnavailable when it was not confirmed."""
-        return await self.vote_as(code, self.voter(code, participant_id), question_id, choices)
+        return await self.vote_as(code, self.voter(code, participant_id), question_id, ballot)
 
-    async def vote_as(self, code: str, voter: str, question_id: str, choices: Sequence[str]) -> BallotOutcome:
+    async def vote_as(self, code: str, voter: str, question_id: str, ballot: BallotInput) -> BallotOutcome:
         """`vote()` for a caller that already holds the voter's pseudonym (a socket computes it once)."""
-        for fresh in (False, True):
+        fresh = False
+        for _attempt in range(MAX_VOTE_ATTEMPTS):
             session = await self._definition(code, fresh)
             question = session.question(question_id)
             if question is None:
                 if not fresh:
-                    continue  # maybe a question added since the definition was cached
+                    fresh = True  # maybe a question added since the definition was cached
+                    continue
                 raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
-            ballot = Ballot.of(question.id, voter, question.answer(choices), time.time())
+            rules = kinds.rules(question.kind)
+            previous = None
+            if rules.adds_to_previous:
+                previous = (await self.backend.own_ballots(code, question.id, (voter,))).get(voter)
+            now = time.time()
+            answer = kinds.answer(question, ballot, BallotContext(now, self.words, previous))
+            if rules.adds_to_previous:
+                stored = Ballot.added_to(previous, question.id, voter, answer, now)
+            else:
+                stored = Ballot.of(question.id, voter, answer, now)
             try:
-                outcome = await self.backend.cast_ballot(code, question, ballot, session.definition)
+                outcome = await self.backend.cast_ballot(code, question, stored, session.definition)
             except BackendUnavailable:
                 BALLOT_OUTCOMES["unavailable"].inc()
                 raise
             if outcome is BallotOutcome.STALE:
-                continue  # the host edited the session meanwhile: check the ballot against the new definition
+                fresh = True  # the host edited the session meanwhile: check again against the new definition
+                continue
+            if outcome is BallotOutcome.CONFLICT:
+                continue  # another entry of this participant came first: build on it
             if not outcome.acknowledged:
                 BALLOT_OUTCOMES["refused"].inc()
                 raise REFUSALS[outcome]
@@ -175,9 +195,11 @@ class Polls:
         self._definitions.pop(code, None)
         return Controlled(session, new_key)
 
-    async def tallies(self, session: Session) -> list[tuple[Question, Tally]]:
-        stored = await self.backend.tallies(session.code)
-        return [(q, stored.get(q.id) or Tally.empty(q)) for q in session.questions]
+    async def question_data(self, session: Session, *, host: bool = True) -> list[tuple[Question, QuestionData]]:
+        """Every question with what its results are made of (ballots too where its kind lists them)."""
+        wanted = {q.id: kinds.rules(q.kind).needs_ballots(q, host) for q in session.questions}
+        stored = await self.backend.question_data(session.code, wanted)
+        return [(q, stored.get(q.id) or QuestionData(Tally.empty(q))) for q in session.questions]
 
     async def delete(self, session: Session) -> None:
         self._definitions.pop(session.code, None)

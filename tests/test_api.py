@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import httpx
-import websockets
 import pytest
 import qrcode
+import websockets
 from itsdangerous import Signer
 from support.server import ADMIN_TOKEN, SECRET, LivepollClient, ServerProcess
 

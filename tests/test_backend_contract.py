@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 from support.redis_server import RedisServer, RedisServerMissing
+from support.stores import tallies
 
 from livepoll.backends.base import Backend, CodeTaken
+from livepoll.kinds import choices_answer, make_question
 from livepoll.model import (
     Ballot,
     BallotOutcome,
@@ -21,14 +23,13 @@ from livepoll.model import (
     ControlAction,
     LiveState,
     PollError,
-    Question,
     Session,
     Snapshot,
     decide_control,
     hash_host_key,
-    make_question,
     new_join_code,
 )
+from livepoll.questions import Question
 
 # Notices cross a real pub/sub on the Redis backend: allow them a moment, but a bounded one.
 NOTICE_WAIT = 2.0
@@ -147,7 +148,7 @@ async def reset_question(backend: Backend, code: str, question_id: str) -> None:
 
 
 def ballot(question: Question, voter: str, *choices: str) -> Ballot:
-    return Ballot.of(question.id, voter, question.answer(choices), time.time())
+    return Ballot.of(question.id, voter, choices_answer(question, choices), time.time())
 
 
 class Changes:
@@ -203,7 +204,7 @@ async def test_unknown_session_is_none_everywhere(backend: Backend) -> None:
     question = session.questions[0]
     assert await backend.get_session(session.code) is None
     assert await backend.snapshot(session.code) is None
-    assert await backend.tallies(session.code) == {}
+    assert await tallies(backend, session.code) == {}
     assert await backend.responses(session.code) == []
     assert await set_state(backend, session.code, LiveState(current=None)) is False
     outcome = await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"), 1)
@@ -239,7 +240,7 @@ async def test_delete_session_removes_it_and_its_ballots(backend: Backend) -> No
     assert await backend.delete_session(session.code) is True
     assert await backend.get_session(session.code) is None
     assert await backend.snapshot(session.code) is None
-    assert await backend.tallies(session.code) == {}
+    assert await tallies(backend, session.code) == {}
     assert await backend.responses(session.code) == []
     assert session.code not in [s.code for s in await backend.list_sessions()]
     assert await backend.delete_session(session.code) is False
@@ -254,8 +255,8 @@ async def test_code_can_be_reused_after_delete(backend: Backend) -> None:
     await backend.delete_session(session.code)
     again = new_session(code=session.code, title="again")
     await backend.create_session(again)
-    tallies = await backend.tallies(again.code)
-    assert all(t.voters == 0 for t in tallies.values())
+    stored_tallies = await tallies(backend, again.code)
+    assert all(t.voters == 0 for t in stored_tallies.values())
     stored = await backend.get_session(again.code)
     assert stored is not None and stored.title == "again"
 
@@ -286,7 +287,7 @@ async def test_ballot_outcomes(backend: Backend) -> None:
     assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.ACCEPTED
     assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.UNCHANGED
     assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.ACCEPTED
-    tally = (await backend.tallies(code))[q1.id]
+    tally = (await tallies(backend, code))[q1.id]
     assert (dict(tally.votes), tally.voters) == ({"o1": 0, "o2": 1, "o3": 0}, 1)
 
     assert await backend.cast_ballot(code, q2, ballot(q2, "ala", "o1"), 1) is BallotOutcome.NOT_CURRENT
@@ -296,12 +297,12 @@ async def test_ballot_outcomes(backend: Backend) -> None:
     # Identical re-send is acknowledged also where changes are not allowed; a different one is refused.
     assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o1"), 1) is BallotOutcome.UNCHANGED
     assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o2"), 1) is BallotOutcome.CHANGE_NOT_ALLOWED
-    tally = (await backend.tallies(code))[q3.id]
+    tally = (await tallies(backend, code))[q3.id]
     assert (dict(tally.votes), tally.voters) == ({"o1": 1, "o2": 0}, 1)
 
     await set_state(backend, code, LiveState(current=q3.id, voting_open=False))
     assert await backend.cast_ballot(code, q3, ballot(q3, "ola", "o2"), 1) is BallotOutcome.VOTING_CLOSED
-    assert (await backend.tallies(code))[q3.id].voters == 1
+    assert (await tallies(backend, code))[q3.id].voters == 1
 
 
 async def test_changed_multi_choice_ballot_moves_counts_exactly(backend: Backend) -> None:
@@ -313,7 +314,7 @@ async def test_changed_multi_choice_ballot_moves_counts_exactly(backend: Backend
     await backend.cast_ballot(session.code, q2, ballot(q2, "ala", "o1", "o2", "o3"), 1)
     await backend.cast_ballot(session.code, q2, ballot(q2, "ola", "o1"), 1)
     await backend.cast_ballot(session.code, q2, ballot(q2, "ala", "o4", "o1"), 1)
-    tally = (await backend.tallies(session.code))[q2.id]
+    tally = (await tallies(backend, session.code))[q2.id]
     assert dict(tally.votes) == {"o1": 2, "o2": 0, "o3": 0, "o4": 1}
     assert tally.voters == 2
 
@@ -325,13 +326,12 @@ async def test_tallies_cover_every_question(backend: Backend) -> None:
     await backend.create_session(session)
     for voter, choice in [("a", "o1"), ("b", "o1"), ("c", "o3")]:
         await backend.cast_ballot(session.code, q1, ballot(q1, voter, choice), 1)
-    tallies = await backend.tallies(session.code)
-    assert dict(tallies[q1.id].votes) == {"o1": 2, "o2": 0, "o3": 1}
-    assert tallies[q1.id].voters == 3
+    stored_tallies = await tallies(backend, session.code)
+    assert dict(stored_tallies[q1.id].votes) == {"o1": 2, "o2": 0, "o3": 1}
+    assert stored_tallies[q1.id].voters == 3
     for question in (q2, q3):
-        if question.id in tallies:
-            assert tallies[question.id].voters == 0
-            assert set(tallies[question.id].votes.values()) <= {0}
+        assert stored_tallies[question.id].voters == 0
+        assert dict(stored_tallies[question.id].votes) == {o.id: 0 for o in question.options}
 
 
 async def test_responses_hold_the_latest_ballot_per_voter(backend: Backend) -> None:
@@ -340,13 +340,13 @@ async def test_responses_hold_the_latest_ballot_per_voter(backend: Backend) -> N
     q1 = session.questions[0]
     code = session.code
     await backend.create_session(session)
-    first = Ballot.of(q1.id, "ala", q1.answer(["o1"]), 1000.0)
-    second = Ballot.of(q1.id, "ola", q1.answer(["o2"]), 1001.0)
-    changed = Ballot.of(q1.id, "ala", q1.answer(["o3"]), 1002.0)
+    first = Ballot.of(q1.id, "ala", choices_answer(q1, ["o1"]), 1000.0)
+    second = Ballot.of(q1.id, "ola", choices_answer(q1, ["o2"]), 1001.0)
+    changed = Ballot.of(q1.id, "ala", choices_answer(q1, ["o3"]), 1002.0)
     for b in (first, second, changed):
         assert (await backend.cast_ballot(code, q1, b, 1)).acknowledged
     # An identical re-send changes nothing, not even the time.
-    await backend.cast_ballot(code, q1, Ballot.of(q1.id, "ola", q1.answer(["o2"]), 1003.0), 1)
+    await backend.cast_ballot(code, q1, Ballot.of(q1.id, "ola", choices_answer(q1, ["o2"]), 1003.0), 1)
     rows = await backend.responses(code)
     assert [(r.question_id, r.voter, r.choices, r.answered_at) for r in rows] == [
         (q1.id, "ola", ("o2",), 1001.0),
@@ -366,13 +366,13 @@ async def test_reset_question_discards_its_ballots_only(backend: Backend) -> Non
     await set_state(backend, code, LiveState(current=q1.id))
 
     await reset_question(backend, code, q1.id)
-    tallies = await backend.tallies(code)
-    assert tallies.get(q1.id) is None or tallies[q1.id].voters == 0
-    assert tallies[q2.id].voters == 1
+    stored_tallies = await tallies(backend, code)
+    assert stored_tallies[q1.id].voters == 0 and set(stored_tallies[q1.id].votes.values()) == {0}
+    assert stored_tallies[q2.id].voters == 1
     assert [(r.question_id, r.voter) for r in await backend.responses(code)] == [(q2.id, "ala")]
     # The same ballot as before the reset counts again.
     assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.ACCEPTED
-    assert (await backend.tallies(code))[q1.id].voters == 1
+    assert (await tallies(backend, code))[q1.id].voters == 1
 
 
 async def test_two_hundred_concurrent_voters_are_counted_exactly(backend: Backend) -> None:
@@ -388,7 +388,7 @@ async def test_two_hundred_concurrent_voters_are_counted_exactly(backend: Backen
         10,
     )
     assert set(outcomes) == {BallotOutcome.ACCEPTED}
-    tally = (await backend.tallies(session.code))[q1.id]
+    tally = (await tallies(backend, session.code))[q1.id]
     assert tally.voters == 200
     assert dict(tally.votes) == {o: choices.count(o) for o in ("o1", "o2", "o3")}
     assert len(await backend.responses(session.code)) == 200
@@ -413,7 +413,7 @@ async def test_hundred_concurrent_ballots_from_one_voter_count_once(backend: Bac
         10,
     )
     assert all(o.acknowledged for o in mixed)
-    tally = (await backend.tallies(code))[q1.id]
+    tally = (await tallies(backend, code))[q1.id]
     assert tally.voters == 2 and sum(tally.votes.values()) == 2
 
     await set_state(backend, code, LiveState(current=q3.id))
@@ -423,7 +423,7 @@ async def test_hundred_concurrent_ballots_from_one_voter_count_once(backend: Bac
     )
     assert fixed.count(BallotOutcome.ACCEPTED) == 1
     assert set(fixed) <= {BallotOutcome.ACCEPTED, BallotOutcome.UNCHANGED, BallotOutcome.CHANGE_NOT_ALLOWED}
-    tally = (await backend.tallies(code))[q3.id]
+    tally = (await tallies(backend, code))[q3.id]
     assert tally.voters == 1 and sum(tally.votes.values()) == 1
 
 
@@ -541,7 +541,7 @@ async def test_expire_sessions_deletes_only_inactive_ones(backend: Backend) -> N
     assert await backend.get_session(session.code) is not None
     assert await backend.expire_sessions(time.time() + 1) == 1
     assert await backend.get_session(session.code) is None
-    assert await backend.tallies(session.code) == {}
+    assert await tallies(backend, session.code) == {}
     assert await backend.responses(session.code) == []
 
 
@@ -637,7 +637,7 @@ async def test_redis_scripts_are_reloaded_after_script_flush(redis_store: Store)
         await raw.script_flush()
     assert await backend.cast_ballot(session.code, q1, ballot(q1, "ola", "o2"), 1) is BallotOutcome.ACCEPTED
     assert await set_state(backend, session.code, LiveState(current=q1.id, voting_open=False)) is True
-    assert (await backend.tallies(session.code))[q1.id].voters == 2
+    assert (await tallies(backend, session.code))[q1.id].voters == 2
 
 
 async def test_redis_sessions_past_retention_expire_and_stay_gone(
@@ -680,7 +680,7 @@ async def test_an_identical_resend_is_acknowledged_after_close_and_goto(backend:
     await set_state(backend, code, LiveState(current=q2.id))
     assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.UNCHANGED
     assert await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2"), 1) is BallotOutcome.NOT_CURRENT
-    tally = (await backend.tallies(code))[q1.id]
+    tally = (await tallies(backend, code))[q1.id]
     assert (dict(tally.votes), tally.voters) == ({"o1": 0, "o2": 1, "o3": 0}, 1)
     await reset_question(backend, code, q1.id)
     assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.NOT_CURRENT
@@ -697,7 +697,7 @@ async def test_own_ballots_are_looked_up_per_voter(backend: Backend) -> None:
     await backend.cast_ballot(code, q1, ballot(q1, "ola", "o1"), 1)
     await backend.cast_ballot(code, q1, ballot(q1, "ala", "o3"), 1)
     found = await backend.own_ballots(code, q1.id, ["ala", "ola", "ela"])
-    assert found == {"ala": q1.answer(["o3"]).value, "ola": q1.answer(["o1"]).value}
+    assert found == {"ala": choices_answer(q1, ["o3"]).value, "ola": choices_answer(q1, ["o1"]).value}
     assert await backend.own_ballots(code, q2.id, ["ala"]) == {}
     assert await backend.own_ballots("12345678", q1.id, ["ala"]) == {}
     await reset_question(backend, code, q1.id)
@@ -770,6 +770,6 @@ async def test_a_rotated_key_is_a_new_definition_and_stale_ballots_are_checked_a
         snap = await backend.snapshot(code)
         assert snap is not None and snap.host_key_hash == hash_host_key("new key")
     assert await second.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.STALE
-    assert (await second.tallies(code))[q1.id].voters == 0
+    assert (await tallies(second, code))[q1.id].voters == 0
     assert await second.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 2) is BallotOutcome.ACCEPTED
-    assert (await first.tallies(code))[q1.id].voters == 1
+    assert (await tallies(first, code))[q1.id].voters == 1

@@ -21,12 +21,15 @@ from pathlib import Path
 
 import pytest
 from support.redis_server import RedisServer, RedisServerMissing
+from support.stores import tallies
 
 from livepoll.backends.base import Backend
 from livepoll.backends.embedded import EmbeddedBackend
 from livepoll.backends.redis_presence import THROTTLE
+from livepoll.kinds import choices_answer, make_question
 from livepoll.live import LiveHub, Outbox, Role
-from livepoll.model import Ballot, LiveState, Question, Session, hash_host_key, make_question, new_join_code
+from livepoll.model import Ballot, LiveState, Session, hash_host_key, new_join_code
+from livepoll.questions import Question
 
 WITHIN = 10.0
 
@@ -51,7 +54,7 @@ def session_with(q: Question) -> Session:
 
 
 def ballot(q: Question, voter: str, choice: str) -> Ballot:
-    return Ballot.of(q.id, voter, q.answer([choice]), time.time())
+    return Ballot.of(q.id, voter, choices_answer(q, [choice]), time.time())
 
 
 class Viewer:
@@ -234,7 +237,7 @@ async def test_concurrent_burst_is_counted_exactly(any_backend: Backend) -> None
         final["resender"] = "o3"
 
     await asyncio.gather(*(participant(n) for n in range(200)), resender())
-    tally = (await any_backend.tallies(session.code))[q.id]
+    tally = (await tallies(any_backend, session.code))[q.id]
     expected = Counter(final.values())
     assert tally.voters == len(final) == 201
     assert dict(tally.votes) == {o: expected.get(o, 0) for o in options}

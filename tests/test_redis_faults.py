@@ -17,19 +17,13 @@ from dataclasses import dataclass
 import pytest
 from redis.asyncio import Redis
 from support.redis_server import RedisServer, RedisServerMissing, StallProxy, kill_pubsub_clients
+from support.stores import tallies
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.backends.redis import RedisBackend
-from livepoll.model import (
-    Ballot,
-    BallotOutcome,
-    LiveState,
-    Question,
-    Response,
-    Session,
-    hash_host_key,
-    make_question,
-)
+from livepoll.kinds import choices_answer, make_question
+from livepoll.model import Ballot, BallotOutcome, LiveState, Response, Session, hash_host_key
+from livepoll.questions import Question
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
@@ -119,7 +113,7 @@ async def started(backend: RedisBackend, session: Session | None = None, watch: 
 
 
 def ballot(question: Question, voter: str, choice: str) -> Ballot:
-    return Ballot.of(question.id, voter, question.answer([choice]), time.time())
+    return Ballot.of(question.id, voter, choices_answer(question, [choice]), time.time())
 
 
 # F1 ------------------------------------------------------------------------------------------------------
@@ -203,7 +197,7 @@ async def test_f1_redis_killed_while_200_vote_loses_no_acknowledged_ballot(
     ]
     assert not missing, f"{len(missing)} voter(s) whose last acknowledged ballot is not the stored one: {missing[:5]}"
 
-    tally = (await backend.tallies(session.code))[question.id]
+    tally = (await tallies(backend, session.code))[question.id]
     last = [Response("", "", acked[-1].ballot.value, 0.0).choices[0] for acked in acks.values() if acked]
     assert tally.voters == len(last) == 200
     assert dict(tally.votes) == {o.id: last.count(o.id) for o in question.options}

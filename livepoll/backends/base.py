@@ -11,12 +11,17 @@ say `state_lost` so screens can tell "the data is gone" from "I missed an update
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
-from livepoll.model import Ballot, BallotOutcome, Change, Question, Response, Session, Snapshot, Tally
+from livepoll.model import Ballot, BallotOutcome, Change, QuestionData, Response, Session, Snapshot
+from livepoll.questions import Question
 
 ChangeListener = Callable[[str], None]
+# What must hold for a ballot to count: QUESTION_GATE, the question is current and voting on it is open (its
+# deadline not passed); ALWAYS_OPEN, nothing (a nickname); or the name of a live-state flag that must be on.
+QUESTION_GATE = ""
+ALWAYS_OPEN = "*"
 # A host control's rule: given the session as stored at this moment and the store's clock (UNIX seconds),
 # the change to make. Pure (model.decide_control); it may raise PollError, and then nothing changes.
 Decide = Callable[[Session, float], Change]
@@ -92,15 +97,19 @@ class Backend(abc.ABC):
     # Ballots ---------------------------------------------------------------------------------------------
 
     @abc.abstractmethod
-    async def cast_ballot(self, code: str, question: Question, ballot: Ballot, definition: int) -> BallotOutcome:
+    async def cast_ballot(
+        self, code: str, question: Question, ballot: Ballot, definition: int | None, gate: str = QUESTION_GATE
+    ) -> BallotOutcome:
         """Store a ballot that `question`, as in version `definition` of the session, already accepted.
 
         One ballot per voter per question: a ballot identical to the stored one is UNCHANGED (even once
         voting closed or the session moved on: the client may be retrying a lost acknowledgement); else it
-        counts only if the definition is still `definition` (else STALE: check it again), `question` is
-        current and voting is open at the moment it is stored, and it replaces the voter's previous ballot
-        (moving its counts) unless the question forbids changes. Returns only after the outcome is durable;
-        raises BackendUnavailable instead of guessing.
+        counts only if the definition is still `definition` (else STALE: check it again; None: any), the
+        gate holds at the moment it is stored (by default: `question` is current, voting is open and its
+        deadline, by the store's clock, not passed), a conditional ballot still fits what is stored (else
+        CONFLICT), and it replaces the voter's previous ballot (moving its counts) unless the question
+        forbids changes. Returns only after the outcome is durable; raises BackendUnavailable instead of
+        guessing.
         """
 
     @abc.abstractmethod
@@ -109,8 +118,9 @@ class Backend(abc.ABC):
         lookup per voter, never a scan. Only durably stored ballots."""
 
     @abc.abstractmethod
-    async def tallies(self, code: str) -> dict[str, Tally]:
-        """Tally of every question of the session that has one; absent questions have no ballots."""
+    async def question_data(self, code: str, wanted: Mapping[str, bool]) -> dict[str, QuestionData]:
+        """Tally and marks of each wanted question (question id -> whether its ballots are wanted too), at
+        one moment; empty if there is no such session."""
 
     @abc.abstractmethod
     async def responses(self, code: str) -> list[Response]:

@@ -20,25 +20,38 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from livepoll.backends.base import Backend, BackendHealth, BackendUnavailable, CodeTaken, Decide
+from livepoll.backends.base import (
+    ALWAYS_OPEN,
+    QUESTION_GATE,
+    Backend,
+    BackendHealth,
+    BackendUnavailable,
+    CodeTaken,
+    Decide,
+)
 from livepoll.backends.embedded_schema import open_database, session_from_row, session_row, state_json
 from livepoll.backends.records import Counts, decode_counts, encode_counts
+from livepoll.kinds import lists_ballots
 from livepoll.model import (
+    FIRST_SEEN,
     Ballot,
     BallotOutcome,
-    Question,
+    MarkChange,
+    QuestionData,
     Response,
     Session,
     Snapshot,
+    StoredBallot,
     Tally,
     apply_change,
 )
+from livepoll.questions import Question
 from livepoll.tasks import cancel_and_wait
 
 log = logging.getLogger("livepoll.embedded")
@@ -73,6 +86,8 @@ class _LiveSession:
     seq: int
     ballots: dict[str, dict[str, _Stored]] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    first_seen: dict[str, dict[str, float]] = field(default_factory=dict)
+    marks: dict[str, dict[str, str]] = field(default_factory=dict)
     # Ballots decided but not yet committed (None: discarded by a reset not yet committed), and how many
     # resets of each question are not yet committed.
     pending: dict[tuple[str, str], _Stored | None] = field(default_factory=dict)
@@ -96,18 +111,30 @@ class _LiveSession:
         if previous is not None:
             for key, amount in previous.counts:
                 counts[key] = counts.get(key, 0) - amount
+        first = self.first_seen.setdefault(question_id, {})
         for key, amount in stored.counts:
             counts[key] = counts.get(key, 0) + amount
+            if key.startswith(FIRST_SEEN) and key not in first:
+                first[key] = stored.cast_at
         ballots[voter] = stored
         if self.pending.get((question_id, voter)) is stored:
             del self.pending[(question_id, voter)]
         self.seq = max(self.seq, version)
 
-    def commit_change(self, after: Session, cleared: tuple[str, ...], version: int) -> None:
+    def commit_change(
+        self, after: Session, cleared: tuple[str, ...], marks: tuple[MarkChange, ...], version: int
+    ) -> None:
         self.shown = after
+        for question_id, key, mark in marks:
+            if mark is None:
+                self.marks.get(question_id, {}).pop(key, None)
+            else:
+                self.marks.setdefault(question_id, {})[key] = mark
         for question_id in cleared:
             self.ballots[question_id] = {}
             self.counts[question_id] = {}
+            self.first_seen[question_id] = {}
+            self.marks[question_id] = {}
             left = self.pending_resets.get(question_id, 0) - 1
             if left > 0:
                 self.pending_resets[question_id] = left
@@ -117,7 +144,14 @@ class _LiveSession:
 
     def tally(self, question: Question) -> Tally:
         counts = self.counts.get(question.id, {})
-        return Tally.of(question, counts.items(), len(self.ballots.get(question.id, ())))
+        voters = len(self.ballots.get(question.id, ()))
+        return Tally.of(question, counts.items(), voters, self.first_seen.get(question.id))
+
+    def data(self, question: Question, with_ballots: bool) -> QuestionData:
+        ballots: dict[str, StoredBallot] = {}
+        if with_ballots:
+            ballots = {v: StoredBallot(b.value, b.cast_at) for v, b in self.ballots.get(question.id, {}).items()}
+        return QuestionData(self.tally(question), dict(self.marks.get(question.id, {})), ballots)
 
 
 @dataclass(slots=True)
@@ -320,10 +354,14 @@ class EmbeddedBackend(Backend):
         session = session_from_row(row)
         version = int(row["version"])
         live = _LiveSession(session, version, session, version)
-        rows = db.execute("SELECT question_id, voter, value, counts, cast_at FROM ballots WHERE code = ?", (code,))
+        rows = db.execute(
+            "SELECT question_id, voter, value, counts, cast_at FROM ballots WHERE code = ? ORDER BY cast_at", (code,)
+        )
         for b in rows:
             stored = _Stored(b["value"], decode_counts(b["counts"]), b["cast_at"])
             live.commit_ballot(b["question_id"], b["voter"], stored, version)
+        for m in db.execute("SELECT question_id, key, mark FROM marks WHERE code = ?", (code,)):
+            live.marks.setdefault(m["question_id"], {})[m["key"]] = m["mark"]
         return live
 
     async def get_session(self, code: str) -> Session | None:
@@ -346,7 +384,11 @@ class EmbeddedBackend(Backend):
         self._deleting.add(code)  # nor may it be loaded again from disk while the delete is under way
         try:
             await self._write(
-                [("DELETE FROM ballots WHERE code = ?", (code,)), ("DELETE FROM sessions WHERE code = ?", (code,))]
+                [
+                ("DELETE FROM ballots WHERE code = ?", (code,)),
+                ("DELETE FROM marks WHERE code = ?", (code,)),
+                ("DELETE FROM sessions WHERE code = ?", (code,)),
+            ]
             )
             # The WAL still holds the deleted pages: copy them back into the (zeroed) database and empty it.
             await self._in_thread(self._checkpoint)
@@ -369,33 +411,42 @@ class EmbeddedBackend(Backend):
         now = time.time()
         change = decide(live.session, now)
         after = apply_change(live.session, change)
-        if after == live.session and not change.clear:
+        if after == live.session and not change.clear and not change.marks:
             return after
         live.session = after
         live.version += 1
         version = live.version
         for question_id in change.clear:
             live.pending_resets[question_id] = live.pending_resets.get(question_id, 0) + 1
-            for key in [k for k in live.pending if k[0] == question_id]:
-                del live.pending[key]
+            for pending in [k for k in live.pending if k[0] == question_id]:
+                del live.pending[pending]
         statements: list[Statement] = [
             (
                 "UPDATE sessions SET state = ?, host_key_hash = ?, definition = ? WHERE code = ?",
                 (state_json(after.state), after.host_key_hash, after.definition, code),
             )
         ]
-        statements += [
-            ("DELETE FROM ballots WHERE code = ? AND question_id = ?", (code, question_id))
-            for question_id in change.clear
-        ]
+        for question_id in change.clear:
+            statements.append(("DELETE FROM ballots WHERE code = ? AND question_id = ?", (code, question_id)))
+            statements.append(("DELETE FROM marks WHERE code = ? AND question_id = ?", (code, question_id)))
+        for question_id, key, mark in change.marks:
+            if mark is None:
+                statements.append(
+                    ("DELETE FROM marks WHERE code = ? AND question_id = ? AND key = ?", (code, question_id, key))
+                )
+            else:
+                statements.append(("INSERT OR REPLACE INTO marks VALUES (?, ?, ?, ?)", (code, question_id, key, mark)))
         await self._write(
-            statements, live, lambda: live.commit_change(after, change.clear, version), (code, version, now)
+            statements, live, lambda: live.commit_change(after, change.clear, change.marks, version),
+            (code, version, now),
         )
         return after
 
     # Ballots ---------------------------------------------------------------------------------------------
 
-    async def cast_ballot(self, code: str, question: Question, ballot: Ballot, definition: int) -> BallotOutcome:
+    async def cast_ballot(
+        self, code: str, question: Question, ballot: Ballot, definition: int | None, gate: str = QUESTION_GATE
+    ) -> BallotOutcome:
         live = await self._get_live(code)
         if live is None:
             return BallotOutcome.NO_SESSION
@@ -407,12 +458,13 @@ class EmbeddedBackend(Backend):
                 await self._write([], live)
             return BallotOutcome.UNCHANGED
         session = live.session
-        if session.definition != definition:
+        if definition is not None and session.definition != definition:
             return BallotOutcome.STALE
-        if session.state.current != question.id:
-            return BallotOutcome.NOT_CURRENT
-        if not session.state.voting_open:
-            return BallotOutcome.VOTING_CLOSED
+        refusal = _gate_refusal(session, question.id, gate, time.time())
+        if refusal is not None:
+            return refusal
+        if not ballot.fits(None if previous is None else previous.value):
+            return BallotOutcome.CONFLICT
         if previous is not None and not question.allow_change:
             return BallotOutcome.CHANGE_NOT_ALLOWED
         stored = _Stored(ballot.value, ballot.counts, ballot.cast_at)
@@ -435,11 +487,11 @@ class EmbeddedBackend(Backend):
         stored = live.ballots.get(question_id, {})
         return {voter: found.value for voter in voters if (found := stored.get(voter)) is not None}
 
-    async def tallies(self, code: str) -> dict[str, Tally]:
+    async def question_data(self, code: str, wanted: Mapping[str, bool]) -> dict[str, QuestionData]:
         live = await self._get_live(code)
         if live is None:
             return {}
-        return {q.id: live.tally(q) for q in live.shown.questions}
+        return {q.id: live.data(q, wanted[q.id]) for q in live.shown.questions if q.id in wanted}
 
     async def responses(self, code: str) -> list[Response]:
         live = await self._get_live(code)
@@ -477,9 +529,10 @@ class EmbeddedBackend(Backend):
             seq=live.seq,
             state=session.state,
             question=question,
-            tally=None if question is None else live.tally(question),
+            data=None if question is None else live.data(question, lists_ballots(question)),
             participants=live.presence,
             host_key_hash=session.host_key_hash,
+            now=time.time(),
         )
 
     async def watch(self, code: str) -> None:
@@ -510,6 +563,20 @@ class EmbeddedBackend(Backend):
                 "last_error": self._last_error,
             },
         )
+
+
+def _gate_refusal(session: Session, question_id: str, gate: str, now: float) -> BallotOutcome | None:
+    """Why a ballot may not count now (see base.QUESTION_GATE), or None."""
+    state = session.state
+    if gate == ALWAYS_OPEN:
+        return None
+    if gate != QUESTION_GATE:
+        return None if getattr(state, gate, False) else BallotOutcome.VOTING_CLOSED
+    if state.current != question_id:
+        return BallotOutcome.NOT_CURRENT
+    if not state.open_at(now):
+        return BallotOutcome.VOTING_CLOSED
+    return None
 
 
 def _fail(write: _Write, message: str) -> None:

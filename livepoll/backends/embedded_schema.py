@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -9,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from livepoll.backends.records import encode_counts
-from livepoll.model import LiveState, Question, Session, ballot_value
+from livepoll.model import LiveState, Session, ballot_value
+from livepoll.questions import Question
 
 SCHEMA_VERSION = 1
 BALLOTS_TABLE = """
@@ -21,6 +23,14 @@ CREATE TABLE IF NOT EXISTS ballots (
     counts TEXT NOT NULL,
     cast_at REAL NOT NULL,
     PRIMARY KEY (code, question_id, voter)
+) WITHOUT ROWID"""
+MARKS_TABLE = """
+CREATE TABLE IF NOT EXISTS marks (
+    code TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    mark TEXT NOT NULL,
+    PRIMARY KEY (code, question_id, key)
 ) WITHOUT ROWID"""
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS sessions (
@@ -36,6 +46,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     definition INTEGER NOT NULL DEFAULT 1
 );
 {BALLOTS_TABLE};
+{MARKS_TABLE};
 """
 
 
@@ -106,25 +117,22 @@ def session_row(session: Session, version: int, now: float) -> tuple[Any, ...]:
 
 
 def state_json(state: LiveState) -> str:
-    return json.dumps(
-        {
-            "current": state.current,
-            "voting_open": state.voting_open,
-            "results_visible": state.results_visible,
-            "results_on_phones": state.results_on_phones,
-            "resets": state.resets,
-        }
-    )
+    return json.dumps(dataclasses.asdict(state))
+
+
+def state_from_json(text: str) -> LiveState:
+    fields = json.loads(text)
+    fields["revealed"] = tuple(fields.get("revealed", ()))
+    return LiveState(**fields)
 
 
 def session_from_row(row: sqlite3.Row) -> Session:
-    state = json.loads(row["state"])
     return Session(
         code=row["code"],
         title=row["title"],
         host_key_hash=row["host_key_hash"],
         questions=tuple(Question.from_record(q) for q in json.loads(row["questions"])),
-        state=LiveState(**state),
+        state=state_from_json(row["state"]),
         created_at=row["created_at"],
         epoch=row["epoch"],
         definition=int(row["definition"]),

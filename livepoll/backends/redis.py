@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -27,12 +27,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from livepoll.backends import redis_layout as layout
 from livepoll.backends import redis_presence
-from livepoll.backends.base import Backend, BackendHealth, BackendUnavailable, CodeTaken, Decide
+from livepoll.backends.base import QUESTION_GATE, Backend, BackendHealth, BackendUnavailable, CodeTaken, Decide
 from livepoll.backends.redis_ballots import REDIS_FAILURES, BallotWriter
 from livepoll.backends.redis_layout import Script, SessionKeys, Step, valid_code
 from livepoll.backends.redis_notices import NoticeListener
 from livepoll.backends.redis_presence import PresenceReporter
-from livepoll.model import Ballot, BallotOutcome, Question, Response, Session, Snapshot, Tally, apply_change
+from livepoll.kinds import lists_ballots
+from livepoll.model import Ballot, BallotOutcome, QuestionData, Response, Session, Snapshot, apply_change
+from livepoll.questions import Question
 
 log = logging.getLogger("livepoll.redis")
 
@@ -363,18 +365,23 @@ class RedisBackend(Backend):
             now = int(clock[0]) + int(clock[1]) / 1e6  # Redis's clock: the one every process shares
             change = decide(session, now)
             after = apply_change(session, change)
-            if after == session and not change.clear:
+            if after == session and not change.clear and not change.marks:
                 return session
-            args = [
+            cleared = keys.per_question(change.clear)
+            args: list[object] = [
                 state.get("cv") or "0",
                 layout.definition_json(after) if change.redefines else "",
                 repr(now),
                 self._ttl_ms,
                 keys.notices,
-                *layout.state_fields(after),
+                len(cleared),
+                len(change.marks),
             ]
-            cleared = keys.per_question(change.clear)
-            seq = int(await self._script("control", [keys.state, keys.definition, *cleared], args))
+            for _question, key, mark in change.marks:
+                args += [key, mark or ""]
+            args += layout.state_fields(after)
+            marked = [keys.marks(question_id) for question_id, _key, _mark in change.marks]
+            seq = int(await self._script("control", [keys.state, keys.definition, *cleared, *marked], args))
             if seq == -1:
                 continue  # another control came first: decide again on what it left
             if seq == 0:
@@ -421,15 +428,17 @@ class RedisBackend(Backend):
 
     # Ballots ---------------------------------------------------------------------------------------------
 
-    async def cast_ballot(self, code: str, question: Question, ballot: Ballot, definition: int) -> BallotOutcome:
+    async def cast_ballot(
+        self, code: str, question: Question, ballot: Ballot, definition: int | None, gate: str = QUESTION_GATE
+    ) -> BallotOutcome:
         if not valid_code(code):
             return BallotOutcome.NO_SESSION
         if self._writer is None:
             raise BackendUnavailable("the Redis backend is not running")
-        outcome = await self._writer.cast(code, question, ballot, definition)
+        outcome = await self._writer.cast(code, question, ballot, definition, gate)
         if outcome is BallotOutcome.NO_SESSION and await self.get_session(code) is not None:
             # Redis lost the session and get_session() just rebuilt it from this process's cache (new epoch).
-            outcome = await self._writer.cast(code, question, ballot, definition)
+            outcome = await self._writer.cast(code, question, ballot, definition, gate)
         return outcome
 
     async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, str]:
@@ -455,21 +464,19 @@ class RedisBackend(Backend):
             # at its next resync, as base.py allows.
             log.warning("stored ballots but could not announce them: %s", exc)
 
-    async def tallies(self, code: str) -> dict[str, Tally]:
+    async def question_data(self, code: str, wanted: Mapping[str, bool]) -> dict[str, QuestionData]:
         session = await self._definition(code)
         if session is None:
             return {}
         keys = SessionKeys(self.prefix, code)
+        questions = [q for q in session.questions if q.id in wanted]
         steps: list[Step] = [(layout.exists, (keys.state,))]
-        for q in session.questions:
-            steps += [(layout.hgetall, (keys.tally(q.id),)), (layout.hlen, (keys.ballots(q.id),))]
-        exists, *replies = await self._pipeline_call("tallies", steps, transaction=True)
+        for q in questions:
+            steps += layout.data_steps(keys, q.id, wanted[q.id])
+        exists, *replies = await self._pipeline_call("question_data", steps, transaction=True)
         if not exists:
             return {}
-        return {
-            q.id: layout.tally_from(q, counts, int(voters))
-            for q, counts, voters in zip(session.questions, replies[::2], replies[1::2], strict=True)
-        }
+        return {q.id: layout.data_from(q, replies, wanted[q.id]) for q in questions}
 
     async def responses(self, code: str) -> list[Response]:
         session = await self._definition(code)
@@ -501,13 +508,17 @@ class RedisBackend(Backend):
         guess = known.session.state.current if known is not None else None
         cached = known.session if known is not None else None
         restored = False
-        for _trip in range(4):
-            steps: list[Step] = [(layout.hgetall, (keys.state,)), (layout.hgetall, (keys.presence,))]
+        for _trip in range(5):
+            steps: list[Step] = [
+                (layout.hgetall, (keys.state,)), (layout.hgetall, (keys.presence,)), (layout.time, ())
+            ]
             if cached is None:
                 steps.append((layout.get, (keys.definition,)))
+            guessed = None if cached is None or guess is None else cached.question(guess)
+            with_ballots = guessed is not None and lists_ballots(guessed)
             if guess is not None:
-                steps += [(layout.hgetall, (keys.tally(guess),)), (layout.hlen, (keys.ballots(guess),))]
-            state, presence, *rest = await self._pipeline_call("snapshot", steps, transaction=True)
+                steps += layout.data_steps(keys, guess, with_ballots)
+            state, presence, clock, *rest = await self._pipeline_call("snapshot", steps, transaction=True)
             definition = rest.pop(0) if cached is None else None
             if not state or (cached is None and not definition):
                 if restored or not await self._restore(code):
@@ -518,8 +529,10 @@ class RedisBackend(Backend):
                 cached = None  # the host changed the definition: read it
                 continue
             current = state.get("current") or None
-            if current != guess:
-                guess = current
+            if current != guess or (cached is None and current is not None):
+                guess = current  # read again, now knowing the question and what its kind needs
+                if cached is None and definition:
+                    cached = layout.session_from(code, definition, state)
                 continue
             if cached is not None:
                 session = replace(cached, state=layout.live_state(state), epoch=state.get("epoch") or "")
@@ -534,10 +547,11 @@ class RedisBackend(Backend):
                 seq=int(state.get("seq") or 0),
                 state=session.state,
                 question=question,
-                tally=None if question is None else layout.tally_from(question, rest[0], int(rest[1])),
+                data=None if question is None else layout.data_from(question, rest, with_ballots),
                 participants=layout.participants_from(presence, time.time(), redis_presence.STALE),
                 state_lost=state.get("lost") == "1",
                 host_key_hash=session.host_key_hash,
+                now=int(clock[0]) + int(clock[1]) / 1e6,  # Redis's clock, the one deadlines are set by
             )
         raise BackendUnavailable(f"the current question of session {code} kept moving while it was read")
 

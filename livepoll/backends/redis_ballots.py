@@ -24,7 +24,8 @@ from redis.exceptions import NoScriptError, RedisError
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.backends.redis_layout import Script, SessionKeys, ballot_args, flag
-from livepoll.model import Ballot, BallotOutcome, Question
+from livepoll.model import Ballot, BallotOutcome
+from livepoll.questions import Question
 from livepoll.tasks import cancel_and_wait
 
 log = logging.getLogger("livepoll.redis.ballots")
@@ -42,7 +43,8 @@ class PendingBallot:
     code: str
     question: Question
     ballot: Ballot
-    definition: int
+    definition: int | None
+    gate: str
     future: asyncio.Future[BallotOutcome]
     sent: bool = False
 
@@ -105,11 +107,13 @@ class BallotWriter:
             if not item.future.done():
                 item.future.set_exception(BackendUnavailable("the server is stopping"))
 
-    async def cast(self, code: str, question: Question, ballot: Ballot, definition: int) -> BallotOutcome:
+    async def cast(
+        self, code: str, question: Question, ballot: Ballot, definition: int | None, gate: str
+    ) -> BallotOutcome:
         if self._task is None or self._closing:
             raise BackendUnavailable("the Redis backend is not running")
         future: asyncio.Future[BallotOutcome] = asyncio.get_running_loop().create_future()
-        item = PendingBallot(code, question, ballot, definition, future)
+        item = PendingBallot(code, question, ballot, definition, gate, future)
         try:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -160,9 +164,9 @@ class BallotWriter:
         if not batch:
             return
         now = time.time()
-        groups: dict[tuple[str, str, bool, int], list[int]] = {}
+        groups: dict[tuple[str, str, bool, int | None, str], list[int]] = {}
         for index, item in enumerate(batch):
-            group = (item.code, item.question.id, item.question.allow_change, item.definition)
+            group = (item.code, item.question.id, item.question.allow_change, item.definition, item.gate)
             groups.setdefault(group, []).append(index)
         try:
             self._round_trip_started = asyncio.get_running_loop().time()
@@ -215,12 +219,15 @@ class BallotWriter:
                 first = batch[members[0]]
                 keys = SessionKeys(self._prefix, first.code)
                 qid = first.question.id
+                definition = "" if first.definition is None else str(first.definition)
                 args: list[str | int] = [
-                    qid, flag(first.question.allow_change), repr(now), self._ttl_ms, first.definition
+                    qid, flag(first.question.allow_change), repr(now), self._ttl_ms, definition, first.gate
                 ]
                 for index in members:
                     args += ballot_args(batch[index].ballot)
-                pipe.evalsha(self._script.sha, 3, keys.state, keys.ballots(qid), keys.tally(qid), *args)
+                pipe.evalsha(
+                    self._script.sha, 4, keys.state, keys.ballots(qid), keys.tally(qid), keys.first_seen(qid), *args
+                )
             results = await pipe.execute(raise_on_error=False)
             missing = []
             for members, result in zip(pending, results, strict=True):

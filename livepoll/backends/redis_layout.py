@@ -8,6 +8,8 @@ Every key of a session carries its join code as a Cluster hash tag, so each scri
                               version screens see), cv (control version), dv (definition version), active, lost
     {p}:{CODE}:ballots:{Q}    hash: voter -> value RS counts RS cast_at (see model.Answer, records.py)
     {p}:{CODE}:tally:{Q}      hash: count key -> sum
+    {p}:{CODE}:first:{Q}      hash: count key starting with `~` -> when it first appeared (model.FIRST_SEEN)
+    {p}:{CODE}:marks:{Q}      hash: word key or entry id -> the host's mark (hidden, visible)
     {p}:{CODE}:presence       hash: process id -> "participants reported_at"
     {p}:{CODE}:gone           tombstone of a deleted session, so that no process rebuilds it
     {p}:{CODE}:notices        pub/sub channel: "changed" notices carrying the new version
@@ -27,7 +29,8 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from livepoll.backends.records import COUNT_SEPARATOR, encode_counts
-from livepoll.model import Ballot, LiveState, Question, Response, Session, Tally, ballot_value
+from livepoll.model import Ballot, LiveState, QuestionData, Response, Session, StoredBallot, Tally, ballot_value
+from livepoll.questions import Question
 
 # A stored ballot is `value RS counts RS cast_at`; values are JSON, whose text never holds a raw control
 # character, and counts hold none but their own separator.
@@ -77,8 +80,18 @@ class SessionKeys:
     def tally(self, question_id: str) -> str:
         return f"{self._base}:tally:{question_id}"
 
+    def first_seen(self, question_id: str) -> str:
+        return f"{self._base}:first:{question_id}"
+
+    def marks(self, question_id: str) -> str:
+        return f"{self._base}:marks:{question_id}"
+
     def per_question(self, question_ids: Iterable[str]) -> list[str]:
-        return [key for q in question_ids for key in (self.ballots(q), self.tally(q))]
+        return [
+            key
+            for q in question_ids
+            for key in (self.ballots(q), self.tally(q), self.first_seen(q), self.marks(q))
+        ]
 
 
 def valid_code(code: str) -> bool:
@@ -105,6 +118,10 @@ def flag(value: bool) -> str:
     return "1" if value else "0"
 
 
+def _time(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
 def state_fields(session: Session) -> list[str]:
     """The live state (and definition version) as field, value pairs of the state hash."""
     state = session.state
@@ -114,17 +131,26 @@ def state_fields(session: Session) -> list[str]:
         "visible", flag(state.results_visible),
         "phones", flag(state.results_on_phones),
         "resets", str(state.resets),
+        "deadline", _time(state.deadline),
+        "opened", _time(state.opened_at),
+        "revealed", ",".join(state.revealed),
+        "board", flag(state.leaderboard),
         "dv", str(session.definition),
     ]
 
 
 def live_state(fields: dict[str, str]) -> LiveState:
+    deadline, opened, revealed = fields.get("deadline"), fields.get("opened"), fields.get("revealed")
     return LiveState(
         current=fields.get("current") or None,
         voting_open=fields.get("open") == "1",
         results_visible=fields.get("visible") == "1",
         results_on_phones=fields.get("phones") == "1",
         resets=int(fields.get("resets") or 0),
+        deadline=float(deadline) if deadline else None,
+        opened_at=float(opened) if opened else None,
+        revealed=tuple(revealed.split(",")) if revealed else (),
+        leaderboard=fields.get("board") == "1",
     )
 
 
@@ -165,8 +191,9 @@ def session_from(code: str, definition: str, state: dict[str, str]) -> Session:
 
 
 def ballot_args(ballot: Ballot) -> list[str]:
-    """A ballot as the ballot script takes it: voter, value, counts, cast_at."""
-    return [ballot.voter, ballot.value, encode_counts(ballot.counts), repr(ballot.cast_at)]
+    """A ballot as the ballot script takes it: voter, value, counts, cast_at, expected stored value."""
+    expected = "" if not ballot.conditional else "-" if ballot.built_on is None else "=" + ballot.built_on
+    return [ballot.voter, ballot.value, encode_counts(ballot.counts), repr(ballot.cast_at), expected]
 
 
 def ballot_record(record: str) -> tuple[str, float]:
@@ -182,8 +209,29 @@ def responses_from(question_id: str, ballots: dict[str, str]) -> list[Response]:
     return [Response(question_id, voter, *ballot_record(record)) for voter, record in ballots.items()]
 
 
-def tally_from(question: Question, counts: dict[str, str], voters: int) -> Tally:
-    return Tally.of(question, ((key, int(value)) for key, value in counts.items()), voters)
+def data_steps(keys: SessionKeys, question_id: str, with_ballots: bool) -> list[Step]:
+    """The reads of one question's data (tally, voters, first-seen order, marks, and maybe its ballots)."""
+    steps: list[Step] = [
+        (hgetall, (keys.tally(question_id),)),
+        (hlen, (keys.ballots(question_id),)),
+        (hgetall, (keys.first_seen(question_id),)),
+        (hgetall, (keys.marks(question_id),)),
+    ]
+    if with_ballots:
+        steps.append((hgetall, (keys.ballots(question_id),)))
+    return steps
+
+
+def data_from(question: Question, replies: list[Any], with_ballots: bool) -> QuestionData:
+    """A question's data from the replies of its `data_steps` (consumed from the front of `replies`)."""
+    counts, voters, first, marks = replies[:4]
+    del replies[:4]
+    ballots: dict[str, StoredBallot] = {}
+    if with_ballots:
+        ballots = {voter: StoredBallot(*ballot_record(record)) for voter, record in replies.pop(0).items()}
+    first_seen = {key: float(at) for key, at in first.items()}
+    tally = Tally.of(question, ((key, int(value)) for key, value in counts.items()), int(voters), first_seen)
+    return QuestionData(tally, dict(marks), ballots)
 
 
 def participants_from(presence: dict[str, str], now: float, stale_after: float) -> int:

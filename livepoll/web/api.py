@@ -10,9 +10,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll import exports
-from livepoll.model import PollError, Question, Session, group_join_code
+from livepoll.kinds import BallotInput
+from livepoll.model import PollError, Session, group_join_code
 from livepoll.polls import QuestionDraft
 from livepoll.qr import join_link, qr_svg
+from livepoll.questions import Question
 from livepoll.web.errors import error_response
 from livepoll.web.limits import CodeGuessLimiter
 from livepoll.web.schemas import ControlIn, SessionIn, VoteIn
@@ -172,7 +174,7 @@ async def cast_vote(request: Request) -> Response:
         credentials.set_participant_cookie(response, request, cookie)
         return response
     body = await parse_body(request, VoteIn)
-    await polls_of(request).vote(code, participant, body.question, body.choices)
+    await polls_of(request).vote(code, participant, body.question, BallotInput(choices=body.choices))
     return JSONResponse({"accepted": True})
 
 
@@ -207,7 +209,7 @@ async def delete_session(request: Request) -> Response:
 
 async def results(request: Request) -> Response:
     session = await host_session(request)
-    tallies = await polls_of(request).tallies(session)
+    tallies = [(q, data.tally) for q, data in await polls_of(request).question_data(session)]
     payload: dict[str, Any] = {
         "code": session.code,
         "title": session.title,
@@ -240,7 +242,7 @@ def _delimiter(request: Request) -> str:
 
 async def export_results(request: Request) -> Response:
     session = await host_session(request)
-    tallies = await polls_of(request).tallies(session)
+    tallies = [(q, data.tally) for q, data in await polls_of(request).question_data(session)]
     return _csv(exports.results_csv(tallies, _delimiter(request)), f"livepoll-{session.code}-results.csv")
 
 

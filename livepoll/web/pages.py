@@ -15,7 +15,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll.backends.base import BackendUnavailable
-from livepoll.model import PollError, Question, Session, normalize_join_code
+from livepoll.kinds import BallotInput
+from livepoll.model import PollError, Session, normalize_join_code
+from livepoll.questions import Question
 from livepoll.web import pages_admin, pages_host
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
 from livepoll.web.state import credentials_of, polls_of
@@ -101,7 +103,8 @@ async def phone_results(request: Request, session: Session) -> dict[str, Any] | 
     question = session.current_question
     if question is None or not session.state.results_on_phones:
         return None
-    for candidate, tally in await polls_of(request).tallies(session):
+    for candidate, data in await polls_of(request).question_data(session, host=False):
+        tally = data.tally
         if candidate.id == question.id:
             return {"voters": tally.voters, "options": [
                 {"id": o.id, "votes": tally.votes.get(o.id, 0)} for o in question.options]}
@@ -226,7 +229,7 @@ async def vote_form(request: Request) -> Response:
         credentials.set_participant_cookie(response, request, cookie)
         return response
     try:
-        await polls_of(request).vote(code, participant_id, question_id, choices)
+        await polls_of(request).vote(code, participant_id, question_id, BallotInput(choices=choices))
     except PollError as exc:
         if exc.code == "not_found":
             return page.redirect(f"/{code}")

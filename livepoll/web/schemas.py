@@ -6,15 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from livepoll.model import (
-    MAX_OPTION_CHARS,
-    MAX_OPTIONS,
-    MAX_QUESTION_CHARS,
-    MAX_QUESTIONS,
-    MAX_TITLE_CHARS,
-    MIN_OPTIONS,
-    ControlAction,
-)
+from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS, ControlAction
+from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Ref = Annotated[str, StringConstraints(max_length=64)]

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livepoll.backends.base import BackendUnavailable
+from livepoll.kinds import BallotInput
 from livepoll.live import Close, LiveHub, Role, Viewer
 from livepoll.metrics import CONNECTIONS
 from livepoll.model import PollError, hash_host_key, host_key_matches
@@ -136,7 +137,7 @@ async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[
         where = ".".join(str(p) for p in first["loc"]) or "message"
         return _error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
     try:
-        await polls.vote_as(code, voter, vote.question, vote.choices)
+        await polls.vote_as(code, voter, vote.question, BallotInput(choices=vote.choices))
     except PollError as exc:
         return _error(vote.ref, exc.code, exc.message), True
     except BackendUnavailable:
