@@ -7,7 +7,8 @@ import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from livepoll.model import Question, Response, Tally
+from livepoll.model import Response, Tally
+from livepoll.questions import Question
 
 BOM = "\ufeff"
 RESULTS_COLUMNS = ("question_id", "question", "option_id", "option", "votes", "voters", "percent")

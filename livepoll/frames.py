@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from livepoll.model import Question
+from livepoll.questions import Question
 
 T = TypeVar("T")
 
@@ -75,7 +75,8 @@ class PublicQuestion(QuestionShape[Option]):
 @functools.lru_cache(maxsize=PUBLIC_QUESTIONS_CACHED)
 def _public_question(question: Question) -> PublicQuestion:
     return PublicQuestion(
-        id=question.id, kind=question.kind.value, text=question.text, max_choices=question.max_choices,
+        id=question.id, kind=cast(Literal["choice"], question.kind.value), text=question.text,
+        max_choices=question.max_choices,
         allow_change=question.allow_change, options=[Option(id=o.id, label=o.label) for o in question.options],
     )
 
@@ -122,6 +123,18 @@ class ParticipantFrame(Shape):
     results: Annotated[PhoneResults | None, Field(description="Only while the host shows results on phones.")]
 
 
+class BallotFrame(Shape):
+    """The participant's own counted ballot on `question` (its fields as sent), or null: sent when the
+    participant connects and whenever the question, the epoch or the reset count changes, so a new tab or a
+    reconnect shows what the server counted."""
+
+    type: Literal["ballot"] = "ballot"
+    epoch: Annotated[str, Field(description=EPOCH_DOC)]
+    question: Annotated[str | None, Field(description="The current question when the frame was made.")]
+    resets: Annotated[int, Field(ge=0, description=RESETS_DOC)]
+    ballot: dict[str, Any] | None
+
+
 class AckFrame(Shape):
     """The ballot with this `ref` is durably stored (or was already): HTTP's `200 {"accepted": true}`."""
 
@@ -148,4 +161,4 @@ def encode_error(ref: str, code: str, message: str) -> str:
     return json.dumps(ErrorFrame(ref=ref, error=code, message=message).model_dump(), ensure_ascii=False)
 
 
-FRAMES: tuple[type[Shape], ...] = (PresenterFrame, ParticipantFrame, AckFrame, ErrorFrame)
+FRAMES: tuple[type[Shape], ...] = (PresenterFrame, ParticipantFrame, BallotFrame, AckFrame, ErrorFrame)

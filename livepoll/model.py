@@ -9,24 +9,20 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import json
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from livepoll.questions import (  # re-exported: the model's vocabulary
+    Question,
+    QuestionKind,
+)
 
 JOIN_CODE_DIGITS = 8
-MIN_OPTIONS = 2
-MAX_OPTIONS = 30
 MAX_QUESTIONS = 100
 MAX_TITLE_CHARS = 200
-MAX_QUESTION_CHARS = 500
-MAX_OPTION_CHARS = 200
-
-
-class QuestionKind(enum.StrEnum):
-    """What a question asks for. Only `choice` exists today; word cloud, open text, scale, ranking, quiz and
-    Q&A will add members here, each with its own ballot check and tally."""
-
-    CHOICE = "choice"
 
 
 class BallotOutcome(enum.StrEnum):
@@ -38,6 +34,11 @@ class BallotOutcome(enum.StrEnum):
     NOT_CURRENT = "not_current"
     CHANGE_NOT_ALLOWED = "change_not_allowed"
     NO_SESSION = "no_session"
+    # The question was checked against a definition the host has edited since: check it again.
+    STALE = "stale"
+    # The ballot was built on the participant's stored one (an entry added to their list), and that one
+    # changed meanwhile (another entry of theirs came first): build it again.
+    CONFLICT = "conflict"
 
     @property
     def acknowledged(self) -> bool:
@@ -65,118 +66,27 @@ REFUSALS: Mapping[BallotOutcome, PollError] = {
 
 
 @dataclass(frozen=True, slots=True)
-class Option:
-    id: str
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    id: str
-    kind: QuestionKind
-    text: str
-    options: tuple[Option, ...]
-    max_choices: int = 1
-    allow_change: bool = True
-    _positions: Mapping[str, int] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # Option id -> position, built once: every ballot is checked against it.
-        object.__setattr__(self, "_positions", {o.id: n for n, o in enumerate(self.options)})
-
-    def option(self, option_id: str) -> Option | None:
-        position = self._positions.get(option_id)
-        return None if position is None else self.options[position]
-
-    def canonical_choices(self, choices: Sequence[str]) -> tuple[str, ...]:
-        """Check a ballot's choices against this question; return them in the question's option order, so
-        that the same set of choices is always stored (and compared) as the same value."""
-        if not choices:
-            raise PollError("invalid_ballot", "Choose at least one option.", 422)
-        positions = self._positions
-        for choice in choices:
-            if choice not in positions:
-                raise PollError("unknown_option", f"Unknown option {choice!r} for this question.", 422)
-        if len(set(choices)) != len(choices):
-            raise PollError("duplicate_option", "The same option was chosen twice.", 422)
-        if len(choices) > self.max_choices:
-            raise PollError(
-                "too_many_choices", f"Choose at most {self.max_choices} option(s); got {len(choices)}.", 422
-            )
-        if len(choices) == 1:
-            return (choices[0],)
-        return tuple(sorted(choices, key=positions.__getitem__))
-
-    def to_public(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "kind": self.kind.value,
-            "text": self.text,
-            "max_choices": self.max_choices,
-            "allow_change": self.allow_change,
-            "options": [{"id": o.id, "label": o.label} for o in self.options],
-        }
-
-    def to_record(self) -> dict[str, object]:
-        return self.to_public()
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, object]) -> Question:
-        options = record["options"]
-        assert isinstance(options, list)
-        return cls(
-            id=str(record["id"]),
-            kind=QuestionKind(str(record["kind"])),
-            text=str(record["text"]),
-            options=tuple(Option(str(o["id"]), str(o["label"])) for o in options),
-            max_choices=int(str(record["max_choices"])),
-            allow_change=bool(record.get("allow_change", True)),
-        )
-
-
-def make_question(
-    index: int, text: str, labels: Sequence[str], max_choices: int | None, allow_change: bool | None
-) -> Question:
-    """Build question number `index` (1-based) of a new session, with ids `q<index>` and `o<n>`."""
-    text = text.strip()
-    cleaned = [label.strip() for label in labels]
-    if not text:
-        raise PollError("invalid_question", f"Question {index} has no text.", 422)
-    if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
-        raise PollError(
-            "invalid_question",
-            f"Question {index} needs {MIN_OPTIONS}-{MAX_OPTIONS} options; got {len(cleaned)}.",
-            422,
-        )
-    if any(not label for label in cleaned):
-        raise PollError("invalid_question", f"Question {index} has an empty option.", 422)
-    if len(set(cleaned)) != len(cleaned):
-        raise PollError("invalid_question", f"Question {index} has the same option twice.", 422)
-    limit = 1 if max_choices is None else max_choices
-    if not 1 <= limit <= len(cleaned):
-        raise PollError(
-            "invalid_question", f"Question {index}: max_choices must be between 1 and {len(cleaned)}.", 422
-        )
-    return Question(
-        id=f"q{index}",
-        kind=QuestionKind.CHOICE,
-        text=text,
-        options=tuple(Option(f"o{n}", label) for n, label in enumerate(cleaned, start=1)),
-        max_choices=limit,
-        allow_change=True if allow_change is None else allow_change,
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class LiveState:
     """What the host controls: the current question, whether it takes votes, whether results are shown.
-    `resets` counts the host's resets, so a phone can tell that the ballot it remembers was discarded."""
+
+    `resets` counts the host's resets, so a phone can tell that the ballot it remembers was discarded.
+    `deadline` (UNIX time, the store's clock) closes voting by itself; `opened_at` is when voting on the
+    current question last opened (a quiz's speed bonus counts from it); `revealed` lists the quiz questions
+    whose correct answers are shown; `leaderboard` puts the quiz leaderboard on the presenter."""
 
     current: str | None
     voting_open: bool = True
     results_visible: bool = True
     results_on_phones: bool = False
     resets: int = 0
+    deadline: float | None = None
+    opened_at: float | None = None
+    revealed: tuple[str, ...] = ()
+    leaderboard: bool = False
+
+    def open_at(self, now: float) -> bool:
+        """Whether voting is open at `now`: opened by the host and its deadline, if any, not yet passed."""
+        return self.voting_open and (self.deadline is None or now < self.deadline)
 
 
 class ControlAction(enum.StrEnum):
@@ -188,38 +98,150 @@ class ControlAction(enum.StrEnum):
     SHOW_ON_PHONES = "show_on_phones"
     HIDE_ON_PHONES = "hide_on_phones"
     RESET = "reset"
+    ROTATE_KEY = "rotate_key"
+    REVEAL = "reveal"
+    SHOW_LEADERBOARD = "show_leaderboard"
+    HIDE_LEADERBOARD = "hide_leaderboard"
+    HIDE_ENTRY = "hide_entry"
+    SHOW_ENTRY = "show_entry"
+    APPROVE_ENTRY = "approve_entry"
 
 
-def apply_control(
-    state: LiveState, questions: Sequence[Question], action: ControlAction, question_id: str | None
-) -> LiveState:
-    """The new live state after a host action. `reset` only counts itself here (the backend clears the
-    question's ballots); `goto` opens voting on the new question, as a host expects when moving on."""
-    known = {q.id for q in questions}
-    if action in (ControlAction.GOTO, ControlAction.RESET):
-        if question_id is None:
-            raise PollError("invalid_control", f"Action {action.value!r} needs a question id.", 422)
-        if question_id not in known:
-            raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
+# A timer set with `open` runs at most this long.
+MAX_TIMER_SECONDS = 3600
+# What a mark says about a word or an entry (the default is the kind's: shown, or pending when moderated).
+MARK_HIDDEN = "hidden"
+MARK_VISIBLE = "visible"
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A host action and what it is about: a question, a timer's seconds, a word's key or an entry's id."""
+
+    action: ControlAction
+    question: str | None = None
+    seconds: int | None = None
+    key: str | None = None
+    entry: str | None = None
+
+
+# A change of a mark: (question id, word key or entry id, new mark or None to remove it).
+MarkChange = tuple[str, str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one host control does to a session, decided from the session as it is at that moment.
+
+    A backend applies all of it in one atomic step: the new live state, the questions whose ballots are
+    discarded (a reset), marks on words and entries (hidden, approved), and a new host key hash (a rotated
+    key: old links and cookies stop working)."""
+
+    state: LiveState
+    clear: tuple[str, ...] = ()
+    host_key_hash: str | None = None
+    marks: tuple[MarkChange, ...] = ()
+
+    @property
+    def redefines(self) -> bool:
+        """Whether the session's definition (not only its live state) changes."""
+        return self.host_key_hash is not None
+
+
+def _question_of(session: Session, control: Control) -> Question:
+    if control.question is None:
+        raise PollError("invalid_control", f"Action {control.action.value!r} needs a question id.", 422)
+    question = session.question(control.question)
+    if question is None:
+        raise PollError("unknown_question", f"No question {control.question!r} in this session.", 422)
+    return question
+
+
+def _opened(state: LiveState, question: Question | None, seconds: int | None, now: float) -> LiveState:
+    """Voting opened (again) at `now`, with a deadline from the timer's seconds or the quiz's time limit."""
+    limit = seconds if seconds is not None else (question.time_limit if question is not None else None)
+    return replace(state, voting_open=True, opened_at=now, deadline=None if limit is None else now + limit)
+
+
+def decide_control(
+    session: Session, control: Control | ControlAction, question_id: str | None = None,
+    new_key_hash: str | None = None, now: float = 0.0,
+) -> Change:
+    """The change a host action makes to `session` as it is at `now` (the store's clock). `goto` opens
+    voting on the new question, as a host expects when moving on (a quiz with a time limit starts its
+    timer); `open` with `seconds` sets a timer; `reset` discards the question's ballots and counts itself,
+    so phones know their ballot is gone; `reveal` shows a quiz's answers and closes its voting;
+    `rotate_key` needs the hash of the new key."""
+    if isinstance(control, ControlAction):
+        control = Control(control, question_id)
+    action, state = control.action, session.state
+    timer = control.seconds
+    if timer is not None and (action is not ControlAction.OPEN or not 1 <= timer <= MAX_TIMER_SECONDS):
+        raise PollError("invalid_control", f"seconds go with 'open' only, 1-{MAX_TIMER_SECONDS}.", 422)
     if action is ControlAction.GOTO:
-        return replace(state, current=question_id, voting_open=True)
+        question = _question_of(session, control)
+        return Change(_opened(replace(state, current=question.id), question, None, now))
+    if action is ControlAction.RESET:
+        question = _question_of(session, control)
+        return Change(replace(state, resets=state.resets + 1), clear=(question.id,))
+    if action is ControlAction.ROTATE_KEY:
+        if new_key_hash is None:
+            raise ValueError("rotate_key needs the hash of the new host key")
+        return Change(state, host_key_hash=new_key_hash)
     if action is ControlAction.OPEN:
-        return replace(state, voting_open=True)
+        return Change(_opened(state, session.current_question, control.seconds, now))
     if action is ControlAction.CLOSE:
-        return replace(state, voting_open=False)
-    if action is ControlAction.SHOW_RESULTS:
-        return replace(state, results_visible=True)
-    if action is ControlAction.HIDE_RESULTS:
-        return replace(state, results_visible=False)
-    if action is ControlAction.SHOW_ON_PHONES:
-        return replace(state, results_on_phones=True)
-    if action is ControlAction.HIDE_ON_PHONES:
-        return replace(state, results_on_phones=False)
-    return replace(state, resets=state.resets + 1)
+        return Change(replace(state, voting_open=False, deadline=None))
+    if action is ControlAction.REVEAL:
+        question = _question_of(session, control)
+        if question.kind is not QuestionKind.QUIZ:
+            raise PollError("invalid_control", "Only a quiz question has answers to reveal.", 422)
+        revealed = state.revealed if question.id in state.revealed else (*state.revealed, question.id)
+        closed = state.current == question.id
+        return Change(replace(state, revealed=revealed, voting_open=state.voting_open and not closed,
+                              deadline=None if closed else state.deadline))
+    if action in (ControlAction.HIDE_ENTRY, ControlAction.SHOW_ENTRY, ControlAction.APPROVE_ENTRY):
+        return Change(state, marks=(_mark(session, control),))
+    if action in (ControlAction.SHOW_LEADERBOARD, ControlAction.HIDE_LEADERBOARD):
+        return Change(replace(state, leaderboard=action is ControlAction.SHOW_LEADERBOARD))
+    if action in (ControlAction.SHOW_RESULTS, ControlAction.HIDE_RESULTS):
+        return Change(replace(state, results_visible=action is ControlAction.SHOW_RESULTS))
+    return Change(replace(state, results_on_phones=action is ControlAction.SHOW_ON_PHONES))
+
+
+def _mark(session: Session, control: Control) -> MarkChange:
+    """hide_entry / show_entry take a word (`key`) of a word cloud or an entry (`entry`) of open text off or
+    back on every screen; approve_entry lets a moderated entry through."""
+    question = _question_of(session, control)
+    if question.kind is QuestionKind.WORDCLOUD and control.action is not ControlAction.APPROVE_ENTRY:
+        if not control.key:
+            raise PollError("invalid_control", "A word is named by its key.", 422)
+        return question.id, control.key, MARK_HIDDEN if control.action is ControlAction.HIDE_ENTRY else MARK_VISIBLE
+    if question.kind is QuestionKind.OPEN:
+        if not control.entry:
+            raise PollError("invalid_control", "An entry is named by its id (entry).", 422)
+        hide = control.action is ControlAction.HIDE_ENTRY
+        return question.id, control.entry, MARK_HIDDEN if hide else MARK_VISIBLE
+    raise PollError("invalid_control", f"{control.action.value!r} does not apply to this question.", 422)
+
+
+def apply_change(session: Session, change: Change) -> Session:
+    """The session after `change`; a change of definition counts a new definition version."""
+    if not change.redefines:
+        return replace(session, state=change.state)
+    return replace(
+        session,
+        state=change.state,
+        host_key_hash=change.host_key_hash or session.host_key_hash,
+        definition=session.definition + 1,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
+    """A session as stored. `definition` counts changes of its definition (questions, host key): a ballot
+    checked against one definition is stored only while that definition is current."""
+
     code: str
     title: str
     host_key_hash: str
@@ -227,6 +249,7 @@ class Session:
     state: LiveState
     created_at: float
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
+    definition: int = 1
 
     def question(self, question_id: str | None) -> Question | None:
         for question in self.questions:
@@ -239,43 +262,131 @@ class Session:
         return self.question(self.state.current)
 
 
+# Ballots and tallies ---------------------------------------------------------------------------------------
+
+
+# Count keys starting with this are remembered with the time they first appeared (see Tally.first_seen).
+FIRST_SEEN = "~"
+
+
+def iso_utc(timestamp: float) -> str:
+    """A UNIX time as UTC ISO 8601 with milliseconds: `2026-12-01T09:30:00.123Z`."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def ballot_value(fields: Mapping[str, object]) -> str:
+    """The canonical JSON of a ballot's fields: equal answers give equal strings."""
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A checked ballot, in the one form every backend stores whatever the question's kind:
+
+    - `value`: the canonical JSON of the ballot's fields (the same answer is always the same string, so an
+      identical resend is recognised by comparing strings, and a phone is shown its ballot from it);
+    - `counts`: what the ballot adds to the question's tally, as (key, amount) pairs. A backend adds them
+      when the ballot is stored and takes them away when a new ballot of the same voter replaces it, without
+      knowing what the keys mean; the question's kind turns the summed counts into results.
+    """
+
+    value: str
+    counts: tuple[tuple[str, int], ...]
+
+    def fields(self) -> dict[str, object]:
+        return ballot_fields(self.value)
+
+
+def ballot_fields(value: str) -> dict[str, object]:
+    """A stored ballot's fields, as the participant sent them (canonical)."""
+    parsed = json.loads(value)
+    assert isinstance(parsed, dict)
+    return parsed
+
+
 @dataclass(frozen=True, slots=True)
 class Ballot:
     """One participant's answer to one question. `voter` is the session-scoped pseudonym of the
-    participant, never the cookie value."""
+    participant, never the cookie value. A ballot `built_on` the voter's stored value (an entry added to
+    their list; None: they had none) is stored only if that is still what is stored."""
 
     question_id: str
     voter: str
-    choices: tuple[str, ...]
+    value: str
+    counts: tuple[tuple[str, int], ...]
+    cast_at: float
+    conditional: bool = False
+    built_on: str | None = None
+
+    @classmethod
+    def of(cls, question_id: str, voter: str, answer: Answer, cast_at: float) -> Ballot:
+        """A ballot that replaces whatever the voter had stored."""
+        return cls(question_id, voter, answer.value, answer.counts, cast_at)
+
+    @classmethod
+    def added_to(cls, previous: str | None, question_id: str, voter: str, answer: Answer, cast_at: float) -> Ballot:
+        """A ballot built on the voter's stored value `previous` (None: nothing stored)."""
+        return cls(question_id, voter, answer.value, answer.counts, cast_at, True, previous)
+
+    def fits(self, stored: str | None) -> bool:
+        """Whether this ballot may replace what is stored (its condition, if any, holds)."""
+        return not self.conditional or stored == self.built_on
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBallot:
+    value: str
     cast_at: float
 
 
 @dataclass(frozen=True, slots=True)
 class Tally:
+    """The summed counts of a question's counted ballots (see `Answer`), and how many voters cast them."""
+
     question_id: str
-    votes: Mapping[str, int]
+    counts: Mapping[str, int]
     voters: int
+    # When each count key starting with FIRST_SEEN first appeared (UNIX time): the order of written forms.
+    first_seen: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, question: Question) -> Tally:
         return cls(question.id, {o.id: 0 for o in question.options}, 0)
 
+    @classmethod
+    def of(
+        cls,
+        question: Question,
+        counts: Iterable[tuple[str, int]],
+        voters: int,
+        first_seen: Mapping[str, float] | None = None,
+    ) -> Tally:
+        """A stored tally, with every option present (at 0 when nobody chose it)."""
+        summed = {o.id: 0 for o in question.options}
+        summed.update(counts)
+        return cls(question.id, summed, voters, dict(first_seen or {}))
+
+    @property
+    def votes(self) -> Mapping[str, int]:
+        """Votes per option (choice questions count one per chosen option)."""
+        return self.counts
+
     def percent(self, option_id: str) -> float:
         if self.voters == 0:
             return 0.0
-        return self.votes.get(option_id, 0) * 100.0 / self.voters
+        return self.counts.get(option_id, 0) * 100.0 / self.voters
 
 
-def count_ballots(question: Question, ballots: Iterable[tuple[str, ...]]) -> Tally:
-    """The tally of `question` from the choices of its counted ballots (one per voter)."""
-    votes = {o.id: 0 for o in question.options}
+def count_ballots(question: Question, ballots: Iterable[Answer]) -> Tally:
+    """The tally of `question` from its counted ballots (one per voter)."""
+    counts = {o.id: 0 for o in question.options}
     voters = 0
-    for choices in ballots:
+    for answer in ballots:
         voters += 1
-        for choice in choices:
-            if choice in votes:
-                votes[choice] += 1
-    return Tally(question.id, votes, voters)
+        for key, amount in answer.counts:
+            counts[key] = counts.get(key, 0) + amount
+    return Tally(question.id, counts, voters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,23 +395,46 @@ class Response:
 
     question_id: str
     voter: str
-    choices: tuple[str, ...]
+    value: str
     answered_at: float
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        chosen = ballot_fields(self.value).get("choices", [])
+        assert isinstance(chosen, list)
+        return tuple(str(c) for c in chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionData:
+    """What a question's results are made of, as stored: its tally, the host's marks on its words and
+    entries, and (for kinds that list them) every ballot by voter."""
+
+    tally: Tally
+    marks: Mapping[str, str] = field(default_factory=dict)
+    ballots: Mapping[str, StoredBallot] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything a live screen shows about a session, at one version. `seq` only grows within an epoch;
-    a new epoch means the backend lost the session's state and rebuilt it."""
+    a new epoch means the backend lost the session's state and rebuilt it. Only what is durably stored
+    is in a snapshot. `now` is the store's clock when it was read (timers count against it)."""
 
     code: str
     epoch: str
     seq: int
     state: LiveState
     question: Question | None
-    tally: Tally | None
+    data: QuestionData | None
     participants: int
     state_lost: bool = False
+    host_key_hash: str = ""
+    now: float = 0.0
+
+    @property
+    def tally(self) -> Tally | None:
+        return None if self.data is None else self.data.tally
 
 
 # Join codes ----------------------------------------------------------------------------------------------

@@ -13,31 +13,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from livepoll import kinds
 from livepoll.backends.base import Backend, BackendUnavailable, CodeTaken
+from livepoll.kinds import make_question
+from livepoll.kinds.base import PLAIN_WORDS, BallotContext, BallotInput, Words
 from livepoll.metrics import BALLOT_OUTCOMES
 from livepoll.model import (
-    MAX_QUESTION_CHARS,
     REFUSALS,
     Ballot,
     BallotOutcome,
     ControlAction,
     LiveState,
     PollError,
-    Question,
+    QuestionData,
     Session,
     Tally,
-    apply_control,
+    ballot_fields,
+    decide_control,
     hash_host_key,
     host_key_matches,
-    make_question,
     new_host_key,
     new_join_code,
     voter_pseudonym,
 )
+from livepoll.questions import MAX_QUESTION_CHARS, Question
 
 CODE_ATTEMPTS = 20
-# Question definitions never change after creation, so the ballot path keeps them in memory instead of
-# reading the session on every ballot; the live state (current question, open) is checked by the backend.
+# A ballot is checked again when the session's definition or the participant's own stored ballot changed
+# under it; past this many tries it is answered as not confirmed (retryable).
+MAX_VOTE_ATTEMPTS = 5
+# The ballot path keeps session definitions in memory instead of reading the session on every ballot: the
+# backend stores a ballot only under the definition version it was checked against (else STALE, and the
+# definition is read again), and checks the live state (current question, open) itself.
 DEFINITION_CACHE_SIZE = 1024
 
 
@@ -55,10 +62,19 @@ class CreatedSession:
     host_key: str
 
 
+@dataclass(frozen=True, slots=True)
+class Controlled:
+    """A session after a host control; `host_key` is the new key when the control rotated it."""
+
+    session: Session
+    host_key: str | None = None
+
+
 class Polls:
-    def __init__(self, backend: Backend, secret: str) -> None:
+    def __init__(self, backend: Backend, secret: str, words: Words = PLAIN_WORDS) -> None:
         self.backend = backend
         self.secret = secret
+        self.words = words
         self._definitions: OrderedDict[str, Session] = OrderedDict()
 
     async def create(self, title: str, drafts: Sequence[QuestionDraft]) -> CreatedSession:
@@ -106,46 +122,84 @@ class Polls:
     def voter(self, code: str, participant_id: str) -> str:
         return voter_pseudonym(self.secret, code, participant_id)
 
-    async def vote(self, code: str, participant_id: str, question_id: str, choices: Sequence[str]) -> None:
+    async def vote(self, code: str, participant_id: str, question_id: str, ballot: BallotInput) -> BallotOutcome:
         """Count a participant's ballot; returns only once it is durably stored (or identical to the
         stored one). Raises PollError for a refused ballot, BackendUnavailable when it was not confirmed."""
-        await self.vote_as(code, self.voter(code, participant_id), question_id, choices)
+        return await self.vote_as(code, self.voter(code, participant_id), question_id, ballot)
 
-    async def vote_as(self, code: str, voter: str, question_id: str, choices: Sequence[str]) -> None:
+    async def vote_as(self, code: str, voter: str, question_id: str, ballot: BallotInput) -> BallotOutcome:
         """`vote()` for a caller that already holds the voter's pseudonym (a socket computes it once)."""
-        session = self._definitions.get(code)
+        fresh = False
+        for _attempt in range(MAX_VOTE_ATTEMPTS):
+            session = await self._definition(code, fresh)
+            question = session.question(question_id)
+            if question is None:
+                if not fresh:
+                    fresh = True  # maybe a question added since the definition was cached
+                    continue
+                raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
+            rules = kinds.rules(question.kind)
+            previous = None
+            if rules.adds_to_previous:
+                previous = (await self.backend.own_ballots(code, question.id, (voter,))).get(voter)
+            now = time.time()
+            answer = kinds.answer(question, ballot, BallotContext(now, self.words, previous))
+            if rules.adds_to_previous:
+                stored = Ballot.added_to(previous, question.id, voter, answer, now)
+            else:
+                stored = Ballot.of(question.id, voter, answer, now)
+            try:
+                outcome = await self.backend.cast_ballot(code, question, stored, session.definition)
+            except BackendUnavailable:
+                BALLOT_OUTCOMES["unavailable"].inc()
+                raise
+            if outcome is BallotOutcome.STALE:
+                fresh = True  # the host edited the session meanwhile: check again against the new definition
+                continue
+            if outcome is BallotOutcome.CONFLICT:
+                continue  # another entry of this participant came first: build on it
+            if not outcome.acknowledged:
+                BALLOT_OUTCOMES["refused"].inc()
+                raise REFUSALS[outcome]
+            BALLOT_OUTCOMES[outcome.value].inc()
+            return outcome
+        BALLOT_OUTCOMES["unavailable"].inc()
+        raise BackendUnavailable("the session kept changing while the ballot was checked")
+
+    async def _definition(self, code: str, fresh: bool) -> Session:
+        session = None if fresh else self._definitions.get(code)
         if session is None:
             session = await self.session(code)
             self._definitions[code] = session
             if len(self._definitions) > DEFINITION_CACHE_SIZE:
                 self._definitions.popitem(last=False)
-        question = session.question(question_id)
-        if question is None:
-            raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
-        canonical = question.canonical_choices(choices)
-        ballot = Ballot(question.id, voter, canonical, time.time())
-        try:
-            outcome = await self.backend.cast_ballot(code, question, ballot)
-        except BackendUnavailable:
-            BALLOT_OUTCOMES["unavailable"].inc()
-            raise
-        if not outcome.acknowledged:
-            BALLOT_OUTCOMES["refused"].inc()
-            raise REFUSALS[outcome]
-        BALLOT_OUTCOMES[outcome.value].inc()
+        return session
 
-    async def control(self, session: Session, action: ControlAction, question_id: str | None) -> LiveState:
-        state = apply_control(session.state, session.questions, action, question_id)
-        if action is ControlAction.RESET:
-            assert question_id is not None
-            await self.backend.reset_question(session.code, question_id)
-        if state != session.state and not await self.backend.set_state(session.code, state):
+    async def own_ballot(self, code: str, voter: str, question_id: str | None) -> dict[str, object] | None:
+        """The participant's counted ballot on the question (its fields, as they sent them), or None."""
+        if question_id is None:
+            return None
+        found = await self.backend.own_ballots(code, question_id, (voter,))
+        value = found.get(voter)
+        return None if value is None else ballot_fields(value)
+
+    async def control(self, code: str, action: ControlAction, question_id: str | None) -> Controlled:
+        """Apply a host action atomically to the session as it is at that moment."""
+        new_key = new_host_key() if action is ControlAction.ROTATE_KEY else None
+        new_hash = None if new_key is None else hash_host_key(new_key)
+        session = await self.backend.change_session(
+            code, lambda current, now: decide_control(current, action, question_id, new_hash)
+        )
+        if session is None:
             raise PollError("not_found", "No session with this code.", 404)
-        return state
+        self._definitions.pop(code, None)
+        return Controlled(session, new_key)
 
-    async def tallies(self, session: Session) -> list[tuple[Question, Tally]]:
-        stored = await self.backend.tallies(session.code)
-        return [(q, stored.get(q.id) or Tally.empty(q)) for q in session.questions]
+    async def question_data(self, session: Session, *, host: bool = True) -> list[tuple[Question, QuestionData]]:
+        """Every question with what its results are made of (ballots too where its kind lists them)."""
+        wanted = {q.id: kinds.rules(q.kind).needs_ballots(q, host) for q in session.questions}
+        stored = await self.backend.question_data(session.code, wanted)
+        return [(q, stored.get(q.id) or QuestionData(Tally.empty(q))) for q in session.questions]
 
     async def delete(self, session: Session) -> None:
         self._definitions.pop(session.code, None)
@@ -162,4 +216,4 @@ def load_example() -> tuple[str, list[QuestionDraft]]:
     return raw["title"], drafts
 
 
-__all__ = ["BallotOutcome", "CreatedSession", "Polls", "QuestionDraft", "load_example"]
+__all__ = ["BallotOutcome", "Controlled", "CreatedSession", "Polls", "QuestionDraft", "load_example"]

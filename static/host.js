@@ -75,7 +75,16 @@ document.addEventListener("submit", async (event) => {
   button.disabled = false;
   if (reply.ok && reply.data) {
     showStatus("");
-    current = { ...current, ...reply.data };
+    if (reply.data.links) {
+      // A new host key: the old links no longer work; show the new ones (the cookie already changed).
+      const hostLink = document.getElementById("host-link");
+      const presentLink = document.getElementById("present-link");
+      if (hostLink) hostLink.value = reply.data.links.host;
+      if (presentLink) presentLink.value = reply.data.links.present;
+      showStatus(texts.t("key_rotated"), "success");
+    }
+    const { links, host_key: _key, ...state } = reply.data;
+    current = { ...current, ...state };
     renderState(current);
     const details = form.closest("details");
     if (details) details.open = false;

@@ -3,15 +3,17 @@
 // Reconnects use "full jitter" exponential backoff (a random wait up to min(cap, base * 2^attempt)), so
 // that hundreds of phones that lost Wi-Fi together do not come back in lockstep. The attempt counter
 // resets once a connection has stayed up for a few seconds. A server restart (close 1001 or 1012) is
-// retried at once, spread over a second. Close codes 4403 (wrong key), 4404 (no such session) and 4410
-// (session deleted) are final: retrying cannot help. Every message the server sends is a full state, so
+// retried at once, spread over a second, and so is 4401 (the host key was rotated: this browser may hold
+// the new one in its cookie). Close codes 4403 (wrong key), 4404 (no such session) and 4410 (session
+// deleted) are final: retrying cannot help. Every message the server sends is a full state, so
 // a reconnect needs no replay: the first message after it is the resync.
 
 export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_NOT_FOUND = 4404;
 export const CLOSE_GONE = 4410;
 const FINAL = new Set([CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_GONE]);
-const RESTARTING = new Set([1001, 1012]);
+export const CLOSE_KEY_CHANGED = 4401;
+const RESTARTING = new Set([1001, 1012, CLOSE_KEY_CHANGED]);
 
 /**
  * A message handler that passes on only frames of `type` that are not older than the newest one seen:

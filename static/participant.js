@@ -29,29 +29,32 @@ let seq = -1;
 /** how many resets the host has made; a change means remembered ballots were discarded */
 let resets = typeof config.resets === "number" ? config.resets : null;
 let sessionOver = false;
-/** question id -> {phase: "counted" | "sending" | "offline" | "error", message?: string} */
+/** question id -> {phase: "sending" | "offline" | "error" | "cleared", message?: string}: what this page is doing */
 const local = new Map();
+/**
+ * question id -> this participant's ballot as the server stored it ({choices: [...]}), or null for none.
+ * Only the server's word says "counted": an acknowledgement of our own ballot, the `ballot` frame the
+ * server sends when we join or the question changes, or the `ballot` field of the session (polling).
+ */
+const counted = new Map();
 /** the ballot not yet acknowledged: {question, choices, ref, timer, http, retries} */
 let pending = null;
 
-// Ballots remembered in this tab (sessionStorage), so a reload still shows what was chosen.
-const storageKey = (questionId) => `livepoll:${code}:${questionId}`;
-function remembered(questionId) {
-  try {
-    const value = JSON.parse(sessionStorage.getItem(storageKey(questionId)) || "null");
-    const current = value && value.epoch === epoch && (value.resets ?? null) === resets;
-    return current && Array.isArray(value.choices) ? value.choices : null;
-  } catch {
-    return null;
-  }
+function learnBallot(questionId, ballot) {
+  const before = counted.get(questionId);
+  counted.set(questionId, ballot || null);
+  const form = document.getElementById("vote-form");
+  const busy = pending && pending.question === questionId;
+  if (!form || form.dataset.question !== questionId || busy) return;
+  const mine = local.get(questionId);
+  if (mine && mine.phase === "error") return; // keep what the participant was correcting
+  if (JSON.stringify(before ?? null) !== JSON.stringify(ballot ?? null)) showChoices(form, ballot);
 }
-function remember(questionId, choices) {
-  try {
-    sessionStorage.setItem(storageKey(questionId), JSON.stringify({ epoch, resets, choices }));
-  } catch {
-    // storage full or disabled: the vote still counts, it just is not shown after a reload
-  }
+function showChoices(form, ballot) {
+  const chosen = ballot && Array.isArray(ballot.choices) ? ballot.choices : [];
+  for (const input of form.querySelectorAll('input[name="choices"]')) input.checked = chosen.includes(input.value);
 }
+if (config.ballot) counted.set(config.ballot.question, config.ballot.ballot || null);
 
 function announce(text) {
   if (!announcer) return;
@@ -116,24 +119,24 @@ function buildForm(question) {
   button.className = "button primary vote-button";
 
   form.append(hidden, fieldset, status, button);
-  const chosen = remembered(question.id);
-  if (chosen) {
-    for (const input of form.querySelectorAll('input[name="choices"]')) input.checked = chosen.includes(input.value);
-    if (!local.has(question.id)) local.set(question.id, { phase: "counted" });
-  }
+  showChoices(form, counted.get(question.id));
   return form;
 }
 
 function statusLine(question) {
   const mine = local.get(question.id);
+  const isCounted = Boolean(counted.get(question.id));
   if (sessionOver) return ["error", texts.t("session_gone")];
   if (mine && mine.phase === "error") return ["error", mine.message];
   if (mine && mine.phase === "sending") return ["pending", texts.t("sending")];
   if (mine && mine.phase === "offline") return ["pending", texts.t("saved_offline")];
-  if (!state.voting_open) {
-    return mine && mine.phase === "counted" ? ["closed", `${texts.t("counted")} ${texts.t("voting_closed")}`] : ["closed", texts.t("voting_closed")];
+  if (mine && mine.phase === "cleared" && !isCounted) {
+    return ["cleared", state.voting_open ? texts.t("votes_cleared") : `${texts.t("votes_cleared")} ${texts.t("voting_closed")}`];
   }
-  if (mine && mine.phase === "counted") {
+  if (!state.voting_open) {
+    return isCounted ? ["closed", `${texts.t("counted")} ${texts.t("voting_closed")}`] : ["closed", texts.t("voting_closed")];
+  }
+  if (isCounted) {
     return ["success", question.allow_change ? texts.t("counted_can_change") : texts.t("counted_final")];
   }
   return [null, ""];
@@ -162,13 +165,13 @@ function render({ announceQuestion = false } = {}) {
       }
     }
     const mine = local.get(question.id);
-    const counted = mine && mine.phase === "counted";
-    const locked = sessionOver || !state.voting_open || (counted && !question.allow_change);
+    const isCounted = Boolean(counted.get(question.id));
+    const locked = sessionOver || !state.voting_open || (isCounted && !question.allow_change);
     form.querySelector("fieldset").disabled = locked;
     const button = form.querySelector("#vote-button");
     button.hidden = locked;
     button.disabled = Boolean(mine && (mine.phase === "sending" || mine.phase === "offline"));
-    button.textContent = counted ? texts.t("change_vote") : texts.t("vote");
+    button.textContent = isCounted ? texts.t("change_vote") : texts.t("vote");
     const [kind, text] = statusLine(question);
     const status = form.querySelector("#vote-status");
     const line = status.firstElementChild;
@@ -263,8 +266,8 @@ function accepted(ballot) {
   if (pending !== ballot) return;
   clearTimeout(ballot.timer);
   pending = null;
-  remember(ballot.question, ballot.choices);
-  local.set(ballot.question, { phase: "counted" });
+  counted.set(ballot.question, { choices: ballot.choices });
+  local.delete(ballot.question);
   render();
 }
 
@@ -301,7 +304,6 @@ area.addEventListener("change", (event) => {
     render();
   } else if ((local.get(question.id) || {}).phase === "error") {
     local.delete(question.id);
-    if (remembered(question.id)) local.set(question.id, { phase: "counted" });
     render();
   }
 });
@@ -316,8 +318,15 @@ function applyState(next, { fromSocket }) {
   }
   if (typeof next.resets === "number") {
     if (resets !== null && next.resets !== resets) {
-      // the host reset a question: a ballot remembered from before it no longer counts
-      for (const [id, mine] of local) if (mine.phase === "counted") local.delete(id);
+      // The host cleared the votes of a question: what we knew as counted may be gone. The server's
+      // `ballot` frame says what still counts; meanwhile a question we had voted on says it was cleared.
+      for (const [id, ballot] of counted) {
+        if (!ballot) continue;
+        counted.delete(id);
+        local.set(id, { phase: "cleared" });
+        const form = document.getElementById("vote-form");
+        if (form && form.dataset.question === id) showChoices(form, null);
+      }
     }
     resets = next.resets;
   }
@@ -328,6 +337,19 @@ function applyState(next, { fromSocket }) {
     results: fromSocket ? next.results || null : state.question && next.question && state.question.id === next.question.id ? state.results : null,
   };
   render({ announceQuestion: (state.question ? state.question.id : null) !== previous });
+}
+
+// The server's word on our own ballot: sent when we join, and when the question, epoch or resets change.
+function applyBallot(message) {
+  if (message.epoch !== undefined && message.epoch !== epoch) return;
+  if (typeof message.resets === "number" && resets !== null && message.resets !== resets) return;
+  if (message.question === null || message.question === undefined) return;
+  if (message.ballot) {
+    const mine = local.get(message.question);
+    if (mine && mine.phase === "cleared") local.delete(message.question);
+  }
+  learnBallot(message.question, message.ballot);
+  render();
 }
 
 let noticeTimer = null;
@@ -365,6 +387,7 @@ async function poll() {
     // HTTP works while the socket does not: a proxy in the way, not a server that is down.
     if (!socket.isOpen) showConnectionProblem(texts.t("polling"), { now: true });
     applyState(reply.data, { fromSocket: false });
+    if (reply.data.question) applyBallot({ question: reply.data.question.id, ballot: reply.data.ballot, epoch: reply.data.epoch, resets: reply.data.resets });
   } else if (reply.network || reply.status >= 500) {
     showConnectionProblem(texts.t("reconnecting"));
   } else if (reply.status === 404) {
@@ -386,6 +409,8 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
   onMessage(message) {
     if (message.type === "state") {
       applyState(message, { fromSocket: true });
+    } else if (message.type === "ballot") {
+      applyBallot(message);
     } else if (message.type === "ack" && pending && message.ref === pending.ref) {
       accepted(pending);
     } else if (message.type === "error" && pending && message.ref === pending.ref) {
@@ -408,14 +433,10 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
   },
 });
 
-// A no-JavaScript round trip may have left ?voted=1&c=… or ?error=… in the address: take it over, then
-// drop it, so that a reload does not repeat an old message.
+// A no-JavaScript round trip may have left ?error=…&c=… in the address: take it over, then drop it, so
+// that a reload does not repeat an old message.
 const params = new URLSearchParams(location.search);
-if (state.question && params.get("voted") === "1") {
-  const choices = params.getAll("c");
-  if (choices.length) remember(state.question.id, choices);
-  local.set(state.question.id, { phase: "counted" });
-} else if (state.question && params.get("error")) {
+if (state.question && params.get("error")) {
   const shown = document.querySelector("#vote-status .error");
   if (shown) local.set(state.question.id, { phase: "error", message: shown.textContent });
 }

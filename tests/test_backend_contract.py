@@ -7,26 +7,31 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from support.redis_server import RedisServer, RedisServerMissing
+from support.stores import tallies
 from support.waiting import eventually, stays, wait_until
 
 from livepoll.backends.base import Backend, CodeTaken
 from livepoll.backends.redis_layout import SessionKeys
+from livepoll.kinds import choices_answer, make_question
 from livepoll.model import (
     Ballot,
     BallotOutcome,
+    Change,
+    ControlAction,
     LiveState,
-    Question,
+    PollError,
     Session,
     Snapshot,
+    decide_control,
     hash_host_key,
-    make_question,
     new_join_code,
 )
+from livepoll.questions import Question
 
 # Notices cross a real pub/sub on the Redis backend: allow them a moment, but a bounded one (generous: a
 # loaded 2-core machine can stall a process for a second; only a failing test waits this long).
@@ -136,8 +141,17 @@ def new_session(
     )
 
 
+async def set_state(backend: Backend, code: str, state: LiveState) -> bool:
+    """Make `state` the live state (one control); False if there is no such session."""
+    return await backend.change_session(code, lambda session, now: Change(state)) is not None
+
+
+async def reset_question(backend: Backend, code: str, question_id: str) -> None:
+    await backend.change_session(code, lambda s, now: decide_control(s, ControlAction.RESET, question_id))
+
+
 def ballot(question: Question, voter: str, *choices: str) -> Ballot:
-    return Ballot(question.id, voter, question.canonical_choices(choices), time.time())
+    return Ballot.of(question.id, voter, choices_answer(question, choices), time.time())
 
 
 class Changes:
@@ -193,10 +207,10 @@ async def test_unknown_session_is_none_everywhere(backend: Backend) -> None:
     question = session.questions[0]
     assert await backend.get_session(session.code) is None
     assert await backend.snapshot(session.code) is None
-    assert await backend.tallies(session.code) == {}
+    assert await tallies(backend, session.code) == {}
     assert await backend.responses(session.code) == []
-    assert await backend.set_state(session.code, LiveState(current=None)) is False
-    outcome = await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"))
+    assert await set_state(backend, session.code, LiveState(current=None)) is False
+    outcome = await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"), 1)
     assert outcome is BallotOutcome.NO_SESSION
 
 
@@ -225,11 +239,11 @@ async def test_delete_session_removes_it_and_its_ballots(backend: Backend) -> No
     session = new_session()
     question = session.questions[0]
     await backend.create_session(session)
-    await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"))
+    await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"), 1)
     assert await backend.delete_session(session.code) is True
     assert await backend.get_session(session.code) is None
     assert await backend.snapshot(session.code) is None
-    assert await backend.tallies(session.code) == {}
+    assert await tallies(backend, session.code) == {}
     assert await backend.responses(session.code) == []
     assert session.code not in [s.code for s in await backend.list_sessions()]
     assert await backend.delete_session(session.code) is False
@@ -240,12 +254,12 @@ async def test_code_can_be_reused_after_delete(backend: Backend) -> None:
     session = new_session()
     question = session.questions[0]
     await backend.create_session(session)
-    await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"))
+    await backend.cast_ballot(session.code, question, ballot(question, "v1", "o1"), 1)
     await backend.delete_session(session.code)
     again = new_session(code=session.code, title="again")
     await backend.create_session(again)
-    tallies = await backend.tallies(again.code)
-    assert all(t.voters == 0 for t in tallies.values())
+    stored_tallies = await tallies(backend, again.code)
+    assert all(t.voters == 0 for t in stored_tallies.values())
     stored = await backend.get_session(again.code)
     assert stored is not None and stored.title == "again"
 
@@ -255,10 +269,10 @@ async def test_set_state_replaces_the_live_state(backend: Backend) -> None:
     session = new_session()
     await backend.create_session(session)
     state = LiveState(current="q2", voting_open=False, results_visible=False, results_on_phones=True)
-    assert await backend.set_state(session.code, state) is True
+    assert await set_state(backend, session.code, state) is True
     stored = await backend.get_session(session.code)
     assert stored is not None and stored.state == state
-    assert await backend.set_state(session.code, LiveState(current=None)) is True
+    assert await set_state(backend, session.code, LiveState(current=None)) is True
     stored = await backend.get_session(session.code)
     assert stored is not None and stored.state.current is None
 
@@ -273,25 +287,25 @@ async def test_ballot_outcomes(backend: Backend) -> None:
     code = session.code
     await backend.create_session(session)
 
-    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1")) is BallotOutcome.ACCEPTED
-    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1")) is BallotOutcome.UNCHANGED
-    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2")) is BallotOutcome.ACCEPTED
-    tally = (await backend.tallies(code))[q1.id]
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.ACCEPTED
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.UNCHANGED
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.ACCEPTED
+    tally = (await tallies(backend, code))[q1.id]
     assert (dict(tally.votes), tally.voters) == ({"o1": 0, "o2": 1, "o3": 0}, 1)
 
-    assert await backend.cast_ballot(code, q2, ballot(q2, "ala", "o1")) is BallotOutcome.NOT_CURRENT
+    assert await backend.cast_ballot(code, q2, ballot(q2, "ala", "o1"), 1) is BallotOutcome.NOT_CURRENT
 
-    await backend.set_state(code, LiveState(current=q3.id))
-    assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o1")) is BallotOutcome.ACCEPTED
+    await set_state(backend, code, LiveState(current=q3.id))
+    assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o1"), 1) is BallotOutcome.ACCEPTED
     # Identical re-send is acknowledged also where changes are not allowed; a different one is refused.
-    assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o1")) is BallotOutcome.UNCHANGED
-    assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o2")) is BallotOutcome.CHANGE_NOT_ALLOWED
-    tally = (await backend.tallies(code))[q3.id]
+    assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o1"), 1) is BallotOutcome.UNCHANGED
+    assert await backend.cast_ballot(code, q3, ballot(q3, "ala", "o2"), 1) is BallotOutcome.CHANGE_NOT_ALLOWED
+    tally = (await tallies(backend, code))[q3.id]
     assert (dict(tally.votes), tally.voters) == ({"o1": 1, "o2": 0}, 1)
 
-    await backend.set_state(code, LiveState(current=q3.id, voting_open=False))
-    assert await backend.cast_ballot(code, q3, ballot(q3, "ola", "o2")) is BallotOutcome.VOTING_CLOSED
-    assert (await backend.tallies(code))[q3.id].voters == 1
+    await set_state(backend, code, LiveState(current=q3.id, voting_open=False))
+    assert await backend.cast_ballot(code, q3, ballot(q3, "ola", "o2"), 1) is BallotOutcome.VOTING_CLOSED
+    assert (await tallies(backend, code))[q3.id].voters == 1
 
 
 async def test_changed_multi_choice_ballot_moves_counts_exactly(backend: Backend) -> None:
@@ -299,11 +313,11 @@ async def test_changed_multi_choice_ballot_moves_counts_exactly(backend: Backend
     session = new_session()
     q2 = session.questions[1]
     await backend.create_session(session)
-    await backend.set_state(session.code, LiveState(current=q2.id))
-    await backend.cast_ballot(session.code, q2, ballot(q2, "ala", "o1", "o2", "o3"))
-    await backend.cast_ballot(session.code, q2, ballot(q2, "ola", "o1"))
-    await backend.cast_ballot(session.code, q2, ballot(q2, "ala", "o4", "o1"))
-    tally = (await backend.tallies(session.code))[q2.id]
+    await set_state(backend, session.code, LiveState(current=q2.id))
+    await backend.cast_ballot(session.code, q2, ballot(q2, "ala", "o1", "o2", "o3"), 1)
+    await backend.cast_ballot(session.code, q2, ballot(q2, "ola", "o1"), 1)
+    await backend.cast_ballot(session.code, q2, ballot(q2, "ala", "o4", "o1"), 1)
+    tally = (await tallies(backend, session.code))[q2.id]
     assert dict(tally.votes) == {"o1": 2, "o2": 0, "o3": 0, "o4": 1}
     assert tally.voters == 2
 
@@ -314,14 +328,14 @@ async def test_tallies_cover_every_question(backend: Backend) -> None:
     q1, q2, q3 = session.questions
     await backend.create_session(session)
     for voter, choice in [("a", "o1"), ("b", "o1"), ("c", "o3")]:
-        await backend.cast_ballot(session.code, q1, ballot(q1, voter, choice))
-    tallies = await backend.tallies(session.code)
-    assert dict(tallies[q1.id].votes) == {"o1": 2, "o2": 0, "o3": 1}
-    assert tallies[q1.id].voters == 3
-    assert set(tallies) == {q1.id, q2.id, q3.id}
+        await backend.cast_ballot(session.code, q1, ballot(q1, voter, choice), 1)
+    stored_tallies = await tallies(backend, session.code)
+    assert dict(stored_tallies[q1.id].votes) == {"o1": 2, "o2": 0, "o3": 1}
+    assert stored_tallies[q1.id].voters == 3
+    assert set(stored_tallies) == {q1.id, q2.id, q3.id}
     for question in (q2, q3):
-        assert tallies[question.id].voters == 0
-        assert dict(tallies[question.id].votes) == {o.id: 0 for o in question.options}
+        assert stored_tallies[question.id].voters == 0
+        assert dict(stored_tallies[question.id].votes) == {o.id: 0 for o in question.options}
 
 
 async def test_responses_hold_the_latest_ballot_per_voter(backend: Backend) -> None:
@@ -330,13 +344,13 @@ async def test_responses_hold_the_latest_ballot_per_voter(backend: Backend) -> N
     q1 = session.questions[0]
     code = session.code
     await backend.create_session(session)
-    first = Ballot(q1.id, "ala", ("o1",), 1000.0)
-    second = Ballot(q1.id, "ola", ("o2",), 1001.0)
-    changed = Ballot(q1.id, "ala", ("o3",), 1002.0)
+    first = Ballot.of(q1.id, "ala", choices_answer(q1, ["o1"]), 1000.0)
+    second = Ballot.of(q1.id, "ola", choices_answer(q1, ["o2"]), 1001.0)
+    changed = Ballot.of(q1.id, "ala", choices_answer(q1, ["o3"]), 1002.0)
     for b in (first, second, changed):
-        assert (await backend.cast_ballot(code, q1, b)).acknowledged
+        assert (await backend.cast_ballot(code, q1, b, 1)).acknowledged
     # An identical re-send changes nothing, not even the time.
-    await backend.cast_ballot(code, q1, Ballot(q1.id, "ola", ("o2",), 1003.0))
+    await backend.cast_ballot(code, q1, Ballot.of(q1.id, "ola", choices_answer(q1, ["o2"]), 1003.0), 1)
     rows = await backend.responses(code)
     assert [(r.question_id, r.voter, r.choices, r.answered_at) for r in rows] == [
         (q1.id, "ola", ("o2",), 1001.0),
@@ -350,20 +364,20 @@ async def test_reset_question_discards_its_ballots_only(backend: Backend) -> Non
     q1, q2, _ = session.questions
     code = session.code
     await backend.create_session(session)
-    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"))
-    await backend.set_state(code, LiveState(current=q2.id))
-    await backend.cast_ballot(code, q2, ballot(q2, "ala", "o2"))
-    await backend.set_state(code, LiveState(current=q1.id))
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1)
+    await set_state(backend, code, LiveState(current=q2.id))
+    await backend.cast_ballot(code, q2, ballot(q2, "ala", "o2"), 1)
+    await set_state(backend, code, LiveState(current=q1.id))
 
-    await backend.reset_question(code, q1.id)
-    tallies = await backend.tallies(code)
-    assert tallies[q1.id].voters == 0
-    assert dict(tallies[q1.id].votes) == {o.id: 0 for o in q1.options}
-    assert tallies[q2.id].voters == 1
+    await reset_question(backend, code, q1.id)
+    stored_tallies = await tallies(backend, code)
+    assert stored_tallies[q1.id].voters == 0
+    assert dict(stored_tallies[q1.id].votes) == {o.id: 0 for o in q1.options}
+    assert stored_tallies[q2.id].voters == 1
     assert [(r.question_id, r.voter) for r in await backend.responses(code)] == [(q2.id, "ala")]
     # The same ballot as before the reset counts again.
-    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1")) is BallotOutcome.ACCEPTED
-    assert (await backend.tallies(code))[q1.id].voters == 1
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.ACCEPTED
+    assert (await tallies(backend, code))[q1.id].voters == 1
 
 
 async def test_two_hundred_concurrent_voters_are_counted_exactly(backend: Backend) -> None:
@@ -373,11 +387,13 @@ async def test_two_hundred_concurrent_voters_are_counted_exactly(backend: Backen
     await backend.create_session(session)
     choices = [f"o{1 + i % 3}" for i in range(200)]
     outcomes = await asyncio.wait_for(
-        asyncio.gather(*(backend.cast_ballot(session.code, q1, ballot(q1, f"v{i}", c)) for i, c in enumerate(choices))),
+        asyncio.gather(
+            *(backend.cast_ballot(session.code, q1, ballot(q1, f"v{i}", c), 1) for i, c in enumerate(choices))
+        ),
         10,
     )
     assert set(outcomes) == {BallotOutcome.ACCEPTED}
-    tally = (await backend.tallies(session.code))[q1.id]
+    tally = (await tallies(backend, session.code))[q1.id]
     assert tally.voters == 200
     assert dict(tally.votes) == {o: choices.count(o) for o in ("o1", "o2", "o3")}
     assert len(await backend.responses(session.code)) == 200
@@ -392,27 +408,27 @@ async def test_hundred_concurrent_ballots_from_one_voter_count_once(backend: Bac
     await backend.create_session(session)
 
     same = await asyncio.wait_for(
-        asyncio.gather(*(backend.cast_ballot(code, q1, ballot(q1, "ala", "o2")) for _ in range(100))), 10
+        asyncio.gather(*(backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) for _ in range(100))), 10
     )
     assert sorted(same).count(BallotOutcome.ACCEPTED) == 1
     assert set(same) == {BallotOutcome.ACCEPTED, BallotOutcome.UNCHANGED}
 
     mixed = await asyncio.wait_for(
-        asyncio.gather(*(backend.cast_ballot(code, q1, ballot(q1, "ola", f"o{1 + i % 3}")) for i in range(100))),
+        asyncio.gather(*(backend.cast_ballot(code, q1, ballot(q1, "ola", f"o{1 + i % 3}"), 1) for i in range(100))),
         10,
     )
     assert all(o.acknowledged for o in mixed)
-    tally = (await backend.tallies(code))[q1.id]
+    tally = (await tallies(backend, code))[q1.id]
     assert tally.voters == 2 and sum(tally.votes.values()) == 2
 
-    await backend.set_state(code, LiveState(current=q3.id))
+    await set_state(backend, code, LiveState(current=q3.id))
     fixed = await asyncio.wait_for(
-        asyncio.gather(*(backend.cast_ballot(code, q3, ballot(q3, "ala", f"o{1 + i % 2}")) for i in range(100))),
+        asyncio.gather(*(backend.cast_ballot(code, q3, ballot(q3, "ala", f"o{1 + i % 2}"), 1) for i in range(100))),
         10,
     )
     assert fixed.count(BallotOutcome.ACCEPTED) == 1
     assert set(fixed) <= {BallotOutcome.ACCEPTED, BallotOutcome.UNCHANGED, BallotOutcome.CHANGE_NOT_ALLOWED}
-    tally = (await backend.tallies(code))[q3.id]
+    tally = (await tallies(backend, code))[q3.id]
     assert tally.voters == 1 and sum(tally.votes.values()) == 1
 
 
@@ -424,7 +440,7 @@ async def test_snapshot_shows_the_current_question_and_its_tally(backend: Backen
     session = new_session()
     q1, q2, _ = session.questions
     await backend.create_session(session)
-    await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o3"))
+    await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o3"), 1)
     snap = await backend.snapshot(session.code)
     assert snap is not None
     assert (snap.code, snap.state, snap.question, snap.state_lost) == (session.code, session.state, q1, False)
@@ -432,12 +448,12 @@ async def test_snapshot_shows_the_current_question_and_its_tally(backend: Backen
     stored = await backend.get_session(session.code)
     assert stored is not None and snap.epoch == stored.epoch
 
-    await backend.set_state(session.code, LiveState(current=q2.id))
+    await set_state(backend, session.code, LiveState(current=q2.id))
     snap = await backend.snapshot(session.code)
     assert snap is not None and snap.question == q2
     assert snap.tally is not None and snap.tally.voters == 0
 
-    await backend.set_state(session.code, LiveState(current=None))
+    await set_state(backend, session.code, LiveState(current=None))
     snap = await backend.snapshot(session.code)
     assert snap is not None and snap.question is None and snap.tally is None
 
@@ -455,15 +471,15 @@ async def test_snapshot_seq_grows_on_every_change(backend: Backend) -> None:
         return snap.seq
 
     seen = [await seq()]
-    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"))
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1)
     seen.append(await seq())
-    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"))
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1)
     seen.append(await seq())
-    await backend.set_state(code, LiveState(current=q1.id, voting_open=False))
+    await set_state(backend, code, LiveState(current=q1.id, voting_open=False))
     seen.append(await seq())
-    assert await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2")) is BallotOutcome.VOTING_CLOSED
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2"), 1) is BallotOutcome.VOTING_CLOSED
     assert await seq() == seen[-1]
-    await backend.reset_question(code, q1.id)
+    await reset_question(backend, code, q1.id)
     seen.append(await seq())
     assert seen == sorted(set(seen)), seen
 
@@ -499,18 +515,18 @@ async def test_on_change_fires_for_watched_sessions_only(store: Store, backend: 
     await store.subscribed(code)
 
     for action in (
-        lambda: backend.cast_ballot(code, q1, ballot(q1, "ala", "o1")),
-        lambda: backend.set_state(code, LiveState(current=q1.id, voting_open=False)),
-        lambda: backend.reset_question(code, q1.id),
+        lambda: backend.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1),
+        lambda: set_state(backend, code, LiveState(current=q1.id, voting_open=False)),
+        lambda: reset_question(backend, code, q1.id),
     ):
         changes.clear()
         await action()
         await changes.wait(code)
 
     await backend.unwatch(code)
-    await backend.set_state(code, LiveState(current=q1.id))
+    await set_state(backend, code, LiveState(current=q1.id))
     changes.clear()
-    await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2"))
+    await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2"), 1)
     await changes.quiet(code)
 
     await backend.watch(code)
@@ -525,12 +541,12 @@ async def test_expire_sessions_deletes_only_inactive_ones(backend: Backend) -> N
     session = new_session()
     q1 = session.questions[0]
     await backend.create_session(session)
-    await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o1"))
+    await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o1"), 1)
     assert await backend.expire_sessions(time.time() - 60) == 0
     assert await backend.get_session(session.code) is not None
     assert await backend.expire_sessions(time.time() + 1) == 1
     assert await backend.get_session(session.code) is None
-    assert await backend.tallies(session.code) == {}
+    assert await tallies(backend, session.code) == {}
     assert await backend.responses(session.code) == []
 
 
@@ -570,7 +586,7 @@ async def test_processes_see_each_others_ballots_and_presence(redis_store: Store
     await b.watch(session.code)
     await redis_store.subscribed(session.code)
     changes.clear()
-    assert await a.cast_ballot(session.code, q1, ballot(q1, "ala", "o2")) is BallotOutcome.ACCEPTED
+    assert await a.cast_ballot(session.code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.ACCEPTED
     await changes.wait(session.code)
     snap: Snapshot | None = await b.snapshot(session.code)
     assert snap is not None and snap.tally is not None and snap.tally.votes["o2"] == 1
@@ -595,7 +611,7 @@ async def test_redis_keys_share_the_session_hash_tag_and_carry_a_ttl(redis_store
     session = new_session()
     q1 = session.questions[0]
     await backend.create_session(session)
-    await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o1"))
+    await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o1"), 1)
     await backend.report_presence(session.code, 2)
     prefix = redis_store.prefix
     async with Redis.from_url(redis_store.redis_url, decode_responses=True) as raw:
@@ -607,10 +623,8 @@ async def test_redis_keys_share_the_session_hash_tag_and_carry_a_ttl(redis_store
             "state",
             "ballots:q1",
             "tally:q1",
-            "log",
             "presence",
         }
-        assert await raw.type(f"{tag}log") == "stream"
         for key in session_keys:
             assert 0 < await raw.pttl(key) <= 30 * 86400 * 1000, key
 
@@ -623,12 +637,12 @@ async def test_redis_scripts_are_reloaded_after_script_flush(redis_store: Store)
     session = new_session()
     q1 = session.questions[0]
     await backend.create_session(session)
-    assert await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o1")) is BallotOutcome.ACCEPTED
+    assert await backend.cast_ballot(session.code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.ACCEPTED
     async with Redis.from_url(redis_store.redis_url) as raw:
         await raw.script_flush()
-    assert await backend.cast_ballot(session.code, q1, ballot(q1, "ola", "o2")) is BallotOutcome.ACCEPTED
-    assert await backend.set_state(session.code, LiveState(current=q1.id, voting_open=False)) is True
-    assert (await backend.tallies(session.code))[q1.id].voters == 2
+    assert await backend.cast_ballot(session.code, q1, ballot(q1, "ola", "o2"), 1) is BallotOutcome.ACCEPTED
+    assert await set_state(backend, session.code, LiveState(current=q1.id, voting_open=False)) is True
+    assert (await tallies(backend, session.code))[q1.id].voters == 2
 
 
 async def test_redis_sessions_past_retention_expire_and_stay_gone(
@@ -661,3 +675,116 @@ async def test_redis_sessions_past_retention_expire_and_stay_gone(
             assert await expired(), "the process rebuilt an expired session"
     finally:
         await backend.stop()
+
+
+# Hardening (issue 7): atomic controls, resends after close, own ballots, definitions ------------------------
+
+
+async def test_an_identical_resend_is_acknowledged_after_close_and_goto(backend: Backend) -> None:
+    """A phone retrying a ballot whose ack was lost gets it acknowledged as unchanged even once voting
+    closed or the session moved on (it did count); a different ballot then is refused, and a resend after a
+    reset no longer matches anything stored."""
+    session = new_session()
+    q1, q2, _ = session.questions
+    code = session.code
+    await backend.create_session(session)
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.ACCEPTED
+    await set_state(backend, code, LiveState(current=q1.id, voting_open=False))
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.UNCHANGED
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o3"), 1) is BallotOutcome.VOTING_CLOSED
+    await set_state(backend, code, LiveState(current=q2.id))
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.UNCHANGED
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ola", "o2"), 1) is BallotOutcome.NOT_CURRENT
+    tally = (await tallies(backend, code))[q1.id]
+    assert (dict(tally.votes), tally.voters) == ({"o1": 0, "o2": 1, "o3": 0}, 1)
+    await reset_question(backend, code, q1.id)
+    assert await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1) is BallotOutcome.NOT_CURRENT
+
+
+async def test_own_ballots_are_looked_up_per_voter(backend: Backend) -> None:
+    """own_ballots answers each asked voter's stored ballot on one question (the value as checked), skips
+    voters without one, and forgets ballots a reset discarded."""
+    session = new_session()
+    q1, q2, _ = session.questions
+    code = session.code
+    await backend.create_session(session)
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o2"), 1)
+    await backend.cast_ballot(code, q1, ballot(q1, "ola", "o1"), 1)
+    await backend.cast_ballot(code, q1, ballot(q1, "ala", "o3"), 1)
+    found = await backend.own_ballots(code, q1.id, ["ala", "ola", "ela"])
+    assert found == {"ala": choices_answer(q1, ["o3"]).value, "ola": choices_answer(q1, ["o1"]).value}
+    assert await backend.own_ballots(code, q2.id, ["ala"]) == {}
+    assert await backend.own_ballots("12345678", q1.id, ["ala"]) == {}
+    await reset_question(backend, code, q1.id)
+    assert await backend.own_ballots(code, q1.id, ["ala", "ola"]) == {}
+
+
+async def test_racing_controls_are_each_applied_to_the_state_the_other_left(store: Store) -> None:
+    """A presenter key press and a panel click at the same moment (many tasks; on Redis two processes):
+    each control is applied to the current state, so closing voting and hiding results both take effect,
+    whatever the order; a close is never undone by a control that read the state before it."""
+    first = await store.open()
+    second = first if store.kind == "embedded" else await store.open()
+    session = new_session()
+    q1 = session.questions[0]
+    code = session.code
+    await first.create_session(session)
+
+    def act(action: ControlAction) -> Callable[[Session, float], Change]:
+        return lambda current, now: decide_control(current, action, None)
+
+    for _round in range(25):
+        await first.change_session(code, lambda s, now: Change(LiveState(current=q1.id)))
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(first.change_session(code, act(ControlAction.CLOSE)) for _ in range(4)),
+                *(second.change_session(code, act(ControlAction.HIDE_RESULTS)) for _ in range(4)),
+                *(first.change_session(code, act(ControlAction.SHOW_ON_PHONES)) for _ in range(4)),
+            ),
+            10,
+        )
+        for backend in (first, second):
+            stored = await backend.get_session(code)
+            assert stored is not None
+            assert stored.state == LiveState(
+                current=q1.id, voting_open=False, results_visible=False, results_on_phones=True
+            )
+
+
+async def test_a_control_that_the_rules_refuse_changes_nothing(backend: Backend) -> None:
+    """decide raising (an unknown question) leaves the session and its version as they were."""
+    session = new_session()
+    code = session.code
+    await backend.create_session(session)
+    before = await backend.snapshot(code)
+    with pytest.raises(PollError):
+        await backend.change_session(code, lambda s, now: decide_control(s, ControlAction.GOTO, "q99"))
+    after = await backend.snapshot(code)
+    assert before is not None and after is not None
+    assert (after.state, after.seq) == (before.state, before.seq)
+    assert await backend.change_session("12345678", lambda s, now: Change(s.state)) is None
+
+
+async def test_a_rotated_key_is_a_new_definition_and_stale_ballots_are_checked_again(store: Store) -> None:
+    """rotate_key stores the new key's hash for every process; a ballot checked against the definition
+    before it is answered STALE (stored nothing), and counts once checked against the new one."""
+    first = await store.open()
+    second = first if store.kind == "embedded" else await store.open()
+    session = new_session()
+    q1 = session.questions[0]
+    code = session.code
+    await first.create_session(session)
+    assert await second.get_session(code) is not None  # the second process caches the definition
+    rotated = await first.change_session(
+        code, lambda s, now: decide_control(s, ControlAction.ROTATE_KEY, None, hash_host_key("new key"))
+    )
+    assert rotated is not None and rotated.definition == 2
+    for backend in (first, second):
+        stored = await backend.get_session(code)
+        assert stored is not None and stored.host_key_hash == hash_host_key("new key") and stored.definition == 2
+        snap = await backend.snapshot(code)
+        assert snap is not None and snap.host_key_hash == hash_host_key("new key")
+    assert await second.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 1) is BallotOutcome.STALE
+    assert (await tallies(second, code))[q1.id].voters == 0
+    assert await second.cast_ballot(code, q1, ballot(q1, "ala", "o1"), 2) is BallotOutcome.ACCEPTED
+    assert (await tallies(first, code))[q1.id].voters == 1

@@ -251,7 +251,11 @@ async def test_control_panel_buttons_use_the_api_and_show_the_live_state(
         timeout=UI_WAIT,
     )
     assert await api.votes(code, key) == ({"o1": 0, "o2": 0}, 0)
-    # The phone learns that its ballot was discarded: after reopening it offers a fresh vote.
+    # The phone learns that its ballot was discarded: it says so and clears its selection; after reopening
+    # it offers a fresh vote.
+    await phone.wait_for_selector("#vote-status .cleared", timeout=3_000)
+    assert "cleared" in (await phone.text_content("#vote-status") or "")
+    assert await phone.evaluate("document.querySelectorAll('input[name=\"choices\"]:checked').length") == 0
     await panel.click('form[data-action="open"] button')
     await phone.wait_for_function(
         "() => !document.querySelector('#vote-status .success, #vote-status .closed')", timeout=UI_WAIT
@@ -260,4 +264,40 @@ async def test_control_panel_buttons_use_the_api_and_show_the_live_state(
     await phone.tap("#vote-button")
     await phone.wait_for_selector("#vote-status .success", timeout=UI_WAIT)
     assert await api.votes(code, key) == ({"o1": 1, "o2": 0}, 1)
+    assert console.unexpected() == []
+
+
+async def test_a_new_tab_and_the_presenter_follow_what_the_server_counted(
+    browser: Any, api: LivepollClient, server: ServerProcess
+) -> None:
+    """A phone votes; a second tab of the same phone shows the ballot as counted with its option checked
+    (from the server, not from this tab's memory). When the host moves to another question and back, the
+    first tab shows it counted again; a phone that never voted says nothing is counted."""
+    code, key, _ = await api.create_session(
+        questions=[{"kind": "choice", "text": "Pierwsze?", "options": ["tak", "nie"]},
+                   {"kind": "choice", "text": "Drugie?", "options": ["a", "b"]}]
+    )
+    console = Console()
+    phone = await open_phone(browser, server, code, console)
+    await phone.tap('label[for="opt-o2"]')
+    await phone.tap("#vote-button")
+    await phone.wait_for_selector("#vote-status .success", timeout=5_000)
+
+    second = await phone.context.new_page()
+    console.watch(second, "second tab")
+    await second.goto(server.url(f"/{code}?lang=en"))
+    await second.wait_for_selector("#vote-status .success", timeout=5_000)
+    assert await second.is_checked("#opt-o2") and not await second.is_checked("#opt-o1")
+
+    await api.control(code, key, "goto", "q2")
+    await phone.wait_for_selector('#vote-form[data-question="q2"]', timeout=5_000)
+    assert await phone.query_selector("#vote-status .success") is None
+    await api.control(code, key, "goto", "q1")
+    await phone.wait_for_selector('#vote-form[data-question="q1"]', timeout=5_000)
+    await phone.wait_for_selector("#vote-status .success", timeout=5_000)
+    assert await phone.is_checked("#opt-o2")
+
+    stranger = await open_phone(browser, server, code, console)
+    assert await stranger.query_selector("#vote-status .success") is None
+    assert not await stranger.is_checked("#opt-o2")
     assert console.unexpected() == []

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from livepoll.kinds import choices_answer, make_question
 from livepoll.model import (
     ControlAction,
     LiveState,
     PollError,
     Session,
-    apply_control,
+    apply_change,
+    ballot_fields,
     count_ballots,
+    decide_control,
     group_join_code,
     hash_host_key,
     host_key_matches,
-    make_question,
     new_join_code,
     normalize_join_code,
     voter_pseudonym,
@@ -71,40 +73,79 @@ def test_bad_questions_are_refused(labels: list[str], max_choices: int | None) -
 def test_choices_are_checked_and_made_canonical() -> None:
     """The same set of choices is always stored in option order, whatever order it was sent in."""
     question = make_question(1, "Q", LABELS, 3, None)
-    assert question.canonical_choices(["o3", "o1"]) == ("o1", "o3")
+    assert choices_answer(question, ["o3", "o1"]).counts == (("o1", 1), ("o3", 1))
     for bad, code in [([], "invalid_ballot"), (["o9"], "unknown_option"), (["o1", "o1"], "duplicate_option"),
                       (["o1", "o2", "o3", "o4"], "too_many_choices")]:
         with pytest.raises(PollError) as refused:
-            question.canonical_choices(bad)
+            choices_answer(question, bad)
         assert refused.value.code == code and refused.value.status == 422
+
+
+def test_a_checked_ballot_is_one_canonical_value_and_its_counts() -> None:
+    """The same choices in any order give the same stored value (so a resend is recognised), and count one
+    vote per chosen option; the value gives back the fields the participant sent."""
+    question = make_question(1, "Q", LABELS, 3, None)
+    answer = choices_answer(question, ["o3", "o1"])
+    assert answer == choices_answer(question, ["o1", "o3"])
+    assert answer.counts == (("o1", 1), ("o3", 1))
+    assert ballot_fields(answer.value) == {"choices": ["o1", "o3"]}
+    assert answer.value != choices_answer(question, ["o1"]).value
 
 
 def test_tally_counts_voters_and_votes() -> None:
     """Votes per option and voters per question; percent is of voters, 0.0 without any."""
     question = make_question(1, "Q", LABELS, 4, None)
-    tally = count_ballots(question, [("o1", "o2"), ("o1",), ("o4",)])
+    tally = count_ballots(question, [choices_answer(question, c) for c in (["o1", "o2"], ["o1"], ["o4"])])
     assert tally.voters == 3
     assert tally.votes == {"o1": 2, "o2": 1, "o3": 0, "o4": 1}
     assert round(tally.percent("o1"), 1) == 66.7
     assert count_ballots(question, []).percent("o1") == 0.0
 
 
+def _session(state: LiveState) -> Session:
+    questions = (make_question(1, "A", LABELS, None, None), make_question(2, "B", LABELS, None, None))
+    return Session("72815366", "T", hash_host_key("k"), questions, state, 0.0)
+
+
 def test_controls_change_the_live_state() -> None:
     """Each host action changes exactly what it says; goto opens voting on the new question."""
-    questions = (make_question(1, "A", LABELS, None, None), make_question(2, "B", LABELS, None, None))
-    state = LiveState(current="q1")
-    closed = apply_control(state, questions, ControlAction.CLOSE, None)
-    assert not closed.voting_open and closed.current == "q1"
-    moved = apply_control(closed, questions, ControlAction.GOTO, "q2")
-    assert moved.current == "q2" and moved.voting_open
-    hidden = apply_control(moved, questions, ControlAction.HIDE_RESULTS, None)
-    assert not hidden.results_visible
-    assert apply_control(hidden, questions, ControlAction.SHOW_RESULTS, None).results_visible
+    session = _session(LiveState(current="q1"))
+
+    def act(s: Session, action: ControlAction, question: str | None = None) -> Session:
+        return apply_change(s, decide_control(s, action, question))
+
+    closed = act(session, ControlAction.CLOSE)
+    assert not closed.state.voting_open and closed.state.current == "q1"
+    moved = act(closed, ControlAction.GOTO, "q2")
+    assert moved.state.current == "q2" and moved.state.voting_open
+    hidden = act(moved, ControlAction.HIDE_RESULTS)
+    assert not hidden.state.results_visible
+    assert act(hidden, ControlAction.SHOW_RESULTS).state.results_visible
+    assert act(hidden, ControlAction.SHOW_ON_PHONES).state.results_on_phones
+    assert act(closed, ControlAction.OPEN).state.voting_open
+    assert moved.definition == session.definition  # the live state is not the definition
     with pytest.raises(PollError) as refused:
-        apply_control(state, questions, ControlAction.GOTO, "q9")
+        decide_control(session, ControlAction.GOTO, "q9")
     assert refused.value.status == 422
     with pytest.raises(PollError):
-        apply_control(state, questions, ControlAction.RESET, None)
+        decide_control(session, ControlAction.RESET, None)
+
+
+def test_reset_discards_one_question_and_counts_itself() -> None:
+    """A reset names the question whose ballots go, in the same change that counts the reset."""
+    session = _session(LiveState(current="q2", resets=3))
+    change = decide_control(session, ControlAction.RESET, "q1")
+    assert change.clear == ("q1",)
+    assert change.state == LiveState(current="q2", resets=4)
+
+
+def test_a_rotated_key_replaces_the_old_one_and_is_a_new_definition() -> None:
+    """After rotate_key the old key's hash is gone; the definition version grows, the live state stays."""
+    session = _session(LiveState(current="q1", voting_open=False))
+    rotated = apply_change(session, decide_control(session, ControlAction.ROTATE_KEY, None, hash_host_key("new")))
+    assert rotated.host_key_hash == hash_host_key("new") != session.host_key_hash
+    assert rotated.definition == session.definition + 1
+    assert rotated.state == session.state
 
 
 def test_pseudonyms_are_per_session_and_not_the_participant_id() -> None:

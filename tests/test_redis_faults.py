@@ -17,12 +17,15 @@ from dataclasses import dataclass
 import pytest
 from redis.asyncio import Redis
 from support.redis_server import RedisServer, RedisServerMissing, StallProxy, kill_pubsub_clients
+from support.stores import tallies
 from support.waiting import stays, wait_until
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.backends.redis import RedisBackend
 from livepoll.backends.redis_notices import BACKOFF_CAP
-from livepoll.model import Ballot, BallotOutcome, LiveState, Question, Session, hash_host_key, make_question
+from livepoll.kinds import choices_answer, make_question
+from livepoll.model import Ballot, BallotOutcome, LiveState, Response, Session, hash_host_key
+from livepoll.questions import Question
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
@@ -109,7 +112,7 @@ async def started(backend: RedisBackend, session: Session | None = None, watch: 
 
 
 def ballot(question: Question, voter: str, choice: str) -> Ballot:
-    return Ballot(question.id, voter, (choice,), time.time())
+    return Ballot.of(question.id, voter, choices_answer(question, [choice]), time.time())
 
 
 def probe_came_back(backend: RedisBackend) -> Callable[[], bool]:
@@ -162,7 +165,7 @@ async def test_f1_redis_killed_while_200_vote_loses_no_acknowledged_ballot(
             while True:
                 began = time.monotonic()
                 try:
-                    outcome = await backend.cast_ballot(session.code, question, cast)
+                    outcome = await backend.cast_ballot(session.code, question, cast, 1)
                 except BackendUnavailable:
                     failures.append((began, time.monotonic() - began))
                     await asyncio.sleep(0.05 + random.random() * 0.05)
@@ -203,19 +206,17 @@ async def test_f1_redis_killed_while_200_vote_loses_no_acknowledged_ballot(
     assert fresh_after <= BACKOFF_CAP + MARGIN, f"first change notice {fresh_after:.2f}s after Redis returned"
     assert backend.health().detail["reconnects"] >= 1
 
-    # Every acknowledged ballot is in the response log exactly once, and the tally is each voter's last one.
-    async with Redis.from_url(server.url, decode_responses=True) as raw:
-        entries = await raw.xrange(f"lp:{{{session.code}}}:log")
-    logged: dict[tuple[str, float], int] = {}
-    for _id, fields in entries:
-        key = (fields["v"], float(fields["t"]))
-        logged[key] = logged.get(key, 0) + 1
-    assert all(n == 1 for n in logged.values()), "a ballot was counted twice"
-    missing = [a for acked in acks.values() for a in acked if logged.get((a.ballot.voter, a.ballot.cast_at)) != 1]
-    assert not missing, f"{len(missing)} acknowledged ballot(s) missing from the log, e.g. {missing[0]}"
+    # Each voter's stored ballot is the last one acknowledged to it (value and time: not an older one, not a
+    # ballot that was never acknowledged), and the tally is the sum of exactly those.
+    stored = {r.voter: (r.value, r.answered_at) for r in await backend.responses(session.code)}
+    missing = [
+        name for name, acked in acks.items()
+        if acked and stored.get(name) != (acked[-1].ballot.value, acked[-1].ballot.cast_at)
+    ]
+    assert not missing, f"{len(missing)} voter(s) whose last acknowledged ballot is not the stored one: {missing[:5]}"
 
-    tally = (await backend.tallies(session.code))[question.id]
-    last = [acked[-1].ballot.choices[0] for acked in acks.values() if acked]
+    tally = (await tallies(backend, session.code))[question.id]
+    last = [Response("", "", acked[-1].ballot.value, 0.0).choices[0] for acked in acks.values() if acked]
     assert tally.voters == len(last) == 200
     assert dict(tally.votes) == {o.id: last.count(o.id) for o in question.options}
     total = sum(len(acked) for acked in acks.values())
@@ -235,7 +236,7 @@ async def test_f2_redis_restarted_empty_gives_a_new_epoch_never_old_numbers(
     question = session.questions[0]
     backend = await started(backends(server.url, timeout=TIMEOUT, probe_interval=0.5), session)
     for i in range(5):
-        await backend.cast_ballot(session.code, question, ballot(question, f"v{i}", "o2"))
+        await backend.cast_ballot(session.code, question, ballot(question, f"v{i}", "o2"), 1)
     before = await backend.snapshot(session.code)
     assert before is not None and before.tally is not None and before.tally.voters == 5
     assert not before.state_lost
@@ -263,7 +264,7 @@ async def test_f2_redis_restarted_empty_gives_a_new_epoch_never_old_numbers(
     other = await started(backends(server.url, timeout=TIMEOUT), watch=False)
     rebuilt = await other.get_session(session.code)
     assert rebuilt is not None and rebuilt.epoch == snap.epoch
-    outcome = await other.cast_ballot(session.code, question, ballot(question, "v0", "o1"))
+    outcome = await other.cast_ballot(session.code, question, ballot(question, "v0", "o1"), 1)
     assert outcome is BallotOutcome.ACCEPTED
     after = await backend.snapshot(session.code)
     assert after is not None and after.epoch == snap.epoch and after.seq > snap.seq and after.state_lost
@@ -310,7 +311,7 @@ async def test_f3_pubsub_connection_killed_ten_times_listener_comes_back_each_ti
     assert len(lost) == 10, [r.getMessage() for r in caplog.records]
     assert all(r.exc_info for r in lost), "the listener must log the error with its traceback"
     moment = time.monotonic()
-    await backend.cast_ballot(session.code, question, ballot(question, "ala", "o1"))
+    await backend.cast_ballot(session.code, question, ballot(question, "ala", "o1"), 1)
     await wait_until(lambda: changes.since(moment, session.code) > 0, "a notice after the kills")
 
 
@@ -363,7 +364,7 @@ async def test_f4_without_probe_a_half_open_subscriber_starves_silently(
     assert proxy.freeze_subscribers() == 1
     moment = time.monotonic()
     for i in range(3):
-        assert await backend.cast_ballot(session.code, question, ballot(question, f"v{i}", "o1")) is (
+        assert await backend.cast_ballot(session.code, question, ballot(question, f"v{i}", "o1"), 1) is (
             BallotOutcome.ACCEPTED
         )
     # Did not arrive: a short bounded wait (an unfrozen notice takes milliseconds).
@@ -393,7 +394,7 @@ async def test_f4_probe_detects_a_half_open_subscriber_and_reconnects(
     assert backend.health().detail["probes_missed"] == 1
     assert changes.since(frozen_at, session.code) >= 1, "watched sessions were not resynced after reconnecting"
     moment = time.monotonic()
-    await backend.cast_ballot(session.code, question, ballot(question, "ala", "o1"))
+    await backend.cast_ballot(session.code, question, ballot(question, "ala", "o1"), 1)
     await wait_until(lambda: changes.since(moment, session.code) > 0, "a notice after the reconnect")
     assert backend.health().ready
 
@@ -421,7 +422,7 @@ async def test_f5_stalled_redis_fails_ballots_at_the_timeout(
         began = time.monotonic()
         try:
             result: BallotOutcome | BackendUnavailable = await backend.cast_ballot(
-                session.code, question, ballot(question, voter, "o1")
+                session.code, question, ballot(question, voter, "o1"), 1
             )
         except BackendUnavailable as exc:
             result = exc
@@ -441,6 +442,6 @@ async def test_f5_stalled_redis_fails_ballots_at_the_timeout(
     assert slow[0] is BallotOutcome.ACCEPTED and slow[1] > TIMEOUT + MARGIN, slow
 
     # Redis is awake again: ballots go through and readiness comes back.
-    outcome = await bounded.cast_ballot(session.code, question, ballot(question, "ala", "o1"))
+    outcome = await bounded.cast_ballot(session.code, question, ballot(question, "ala", "o1"), 1)
     assert outcome.acknowledged
     assert bounded.health().ready

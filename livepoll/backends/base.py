@@ -11,12 +11,20 @@ say `state_lost` so screens can tell "the data is gone" from "I missed an update
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
-from livepoll.model import Ballot, BallotOutcome, LiveState, Question, Response, Session, Snapshot, Tally
+from livepoll.model import Ballot, BallotOutcome, Change, QuestionData, Response, Session, Snapshot
+from livepoll.questions import Question
 
 ChangeListener = Callable[[str], None]
+# What must hold for a ballot to count: QUESTION_GATE, the question is current and voting on it is open (its
+# deadline not passed); ALWAYS_OPEN, nothing (a nickname); or the name of a live-state flag that must be on.
+QUESTION_GATE = ""
+ALWAYS_OPEN = "*"
+# A host control's rule: given the session as stored at this moment and the store's clock (UNIX seconds),
+# the change to make. Pure (model.decide_control); it may raise PollError, and then nothing changes.
+Decide = Callable[[Session, float], Change]
 
 
 class BackendUnavailable(Exception):
@@ -78,28 +86,41 @@ class Backend(abc.ABC):
         """Delete the session and all its ballots at once; True if it existed."""
 
     @abc.abstractmethod
-    async def set_state(self, code: str, state: LiveState) -> bool:
-        """Replace the live state; False if there is no such session."""
-
-    @abc.abstractmethod
-    async def reset_question(self, code: str, question_id: str) -> None:
-        """Discard every ballot on the question."""
+    async def change_session(self, code: str, decide: Decide) -> Session | None:
+        """Apply one host control as one atomic step: `decide` sees the session as it is at that moment
+        (no other control or ballot in between), and its whole change (live state, discarded ballots, new
+        host key) is stored at once, after which the session's version grows and viewers are notified.
+        Two controls racing from two screens or processes are applied one after the other, each to the
+        state the other left. Returns the changed session once it is durable, None if there is no such
+        session; raises what `decide` raises, having changed nothing."""
 
     # Ballots ---------------------------------------------------------------------------------------------
 
     @abc.abstractmethod
-    async def cast_ballot(self, code: str, question: Question, ballot: Ballot) -> BallotOutcome:
-        """Store a ballot whose choices the question already accepted (canonical order).
+    async def cast_ballot(
+        self, code: str, question: Question, ballot: Ballot, definition: int | None, gate: str = QUESTION_GATE
+    ) -> BallotOutcome:
+        """Store a ballot that `question`, as in version `definition` of the session, already accepted.
 
-        Atomic against the live state: the ballot counts only if `question` is current and voting is open
-        at the moment it is stored. One ballot per voter per question: an identical ballot is UNCHANGED, a
-        different one replaces the old one (moving its counts) unless the question forbids changes.
-        Returns only after the outcome is durable; raises BackendUnavailable instead of guessing.
+        One ballot per voter per question: a ballot identical to the stored one is UNCHANGED (even once
+        voting closed or the session moved on: the client may be retrying a lost acknowledgement); else it
+        counts only if the definition is still `definition` (else STALE: check it again; None: any), the
+        gate holds at the moment it is stored (by default: `question` is current, voting is open and its
+        deadline, by the store's clock, not passed), a conditional ballot still fits what is stored (else
+        CONFLICT), and it replaces the voter's previous ballot (moving its counts) unless the question
+        forbids changes. Returns only after the outcome is durable; raises BackendUnavailable instead of
+        guessing.
         """
 
     @abc.abstractmethod
-    async def tallies(self, code: str) -> dict[str, Tally]:
-        """Tally of every question of the session that has one; absent questions have no ballots."""
+    async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, str]:
+        """The stored ballot value (`Answer.value`) of each of `voters` that has one on the question: a
+        lookup per voter, never a scan. Only durably stored ballots."""
+
+    @abc.abstractmethod
+    async def question_data(self, code: str, wanted: Mapping[str, bool]) -> dict[str, QuestionData]:
+        """Tally and marks of each wanted question (question id -> whether its ballots are wanted too), at
+        one moment; empty if there is no such session."""
 
     @abc.abstractmethod
     async def responses(self, code: str) -> list[Response]:
@@ -113,7 +134,8 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     async def snapshot(self, code: str) -> Snapshot | None:
-        """The current question, its tally and the connected-participant count at the latest version."""
+        """The current question, its tally and the connected-participant count at the latest version, from
+        durably stored data only: a screen never shows a ballot or a control that could still be lost."""
 
     @abc.abstractmethod
     async def watch(self, code: str) -> None:

@@ -1,64 +1,63 @@
 """The embedded default: one process, SQLite (WAL) on local disk, change notices delivered in-process.
 
-Live state is held in memory and decided on the event loop, so a ballot's checks and its effect are one
-atomic step with respect to `close` and `goto`. Writes go through one writer that commits everything
-queued since its last commit in one transaction (group commit: one fsync for many ballots); a ballot is
-acknowledged when the transaction that holds it has committed.
+Each session is held in memory in two layers. Decisions (is this ballot new, a change, a resend? may the
+host do this?) are taken on the event loop against the *decided* layer, so a ballot's checks and its
+effect are one atomic step with respect to every control. Screens, tallies, exports and a participant's own
+ballot read the *committed* layer, which a write changes only after the transaction that holds it has
+committed: nothing that could still be lost is ever shown. Writes go through one writer that commits
+everything queued since its last commit in one transaction (group commit: one fsync for many ballots).
+If a commit fails, every write decided on top of it fails too and the session is read back from disk.
+
+Files are private to the server's user (directory 0700, database 0600), deleted rows are overwritten
+(`secure_delete`) and the WAL is checkpointed and truncated after a session is deleted, so a deleted
+session's texts leave the data directory at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from livepoll.backends.base import Backend, BackendHealth, BackendUnavailable, CodeTaken
+from livepoll.backends.base import (
+    ALWAYS_OPEN,
+    QUESTION_GATE,
+    Backend,
+    BackendHealth,
+    BackendUnavailable,
+    CodeTaken,
+    Decide,
+)
+from livepoll.backends.embedded_schema import open_database, session_from_row, session_row, state_json
+from livepoll.backends.records import Counts, decode_counts, encode_counts
+from livepoll.kinds import lists_ballots
 from livepoll.model import (
+    FIRST_SEEN,
     Ballot,
     BallotOutcome,
-    LiveState,
-    Question,
+    MarkChange,
+    QuestionData,
     Response,
     Session,
     Snapshot,
+    StoredBallot,
     Tally,
+    apply_change,
 )
+from livepoll.questions import Question
 from livepoll.tasks import cancel_and_wait
 
 log = logging.getLogger("livepoll.embedded")
 
 T = TypeVar("T")
 Statement = tuple[str, tuple[Any, ...]]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    code TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    host_key_hash TEXT NOT NULL,
-    questions TEXT NOT NULL,
-    state TEXT NOT NULL,
-    epoch TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    last_active REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ballots (
-    code TEXT NOT NULL,
-    question_id TEXT NOT NULL,
-    voter TEXT NOT NULL,
-    choices TEXT NOT NULL,
-    cast_at REAL NOT NULL,
-    PRIMARY KEY (code, question_id, voter)
-) WITHOUT ROWID;
-"""
 
 # How many queued writes one transaction takes at most; bounds the latency of the batch behind it.
 MAX_BATCH = 5000
@@ -68,68 +67,100 @@ MAX_PENDING_WRITES = 20000
 # makes ballots that arrive spread out share one (at 1,000 ballots/s: ~4 per commit instead of ~1.5), for
 # at most this much added latency; a lone ballot after a quiet spell is committed at once.
 MIN_COMMIT_INTERVAL = 0.004
-CHOICE_SEPARATOR = ","
+
+
+@dataclass(slots=True)
+class _Stored:
+    value: str
+    counts: Counts
+    cast_at: float
+
+
+@dataclass(eq=False, slots=True)
+class _LiveSession:
+    """One session in memory: `session`/`version`/`pending` are the decided layer, the rest is committed."""
+
+    session: Session
+    version: int
+    shown: Session
+    seq: int
+    ballots: dict[str, dict[str, _Stored]] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    first_seen: dict[str, dict[str, float]] = field(default_factory=dict)
+    marks: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Ballots decided but not yet committed (None: discarded by a reset not yet committed), and how many
+    # resets of each question are not yet committed.
+    pending: dict[tuple[str, str], _Stored | None] = field(default_factory=dict)
+    pending_resets: dict[str, int] = field(default_factory=dict)
+    presence: int = 0
+    # Set when a commit failed: writes decided on this object must not reach the disk any more.
+    dead: bool = False
+
+    def decided_ballot(self, question_id: str, voter: str) -> _Stored | None:
+        key = (question_id, voter)
+        if key in self.pending:
+            return self.pending[key]
+        if self.pending_resets.get(question_id):
+            return None
+        return self.ballots.get(question_id, {}).get(voter)
+
+    def commit_ballot(self, question_id: str, voter: str, stored: _Stored, version: int) -> None:
+        ballots = self.ballots.setdefault(question_id, {})
+        counts = self.counts.setdefault(question_id, {})
+        previous = ballots.get(voter)
+        if previous is not None:
+            for key, amount in previous.counts:
+                counts[key] = counts.get(key, 0) - amount
+        first = self.first_seen.setdefault(question_id, {})
+        for key, amount in stored.counts:
+            counts[key] = counts.get(key, 0) + amount
+            if key.startswith(FIRST_SEEN) and key not in first:
+                first[key] = stored.cast_at
+        ballots[voter] = stored
+        if self.pending.get((question_id, voter)) is stored:
+            del self.pending[(question_id, voter)]
+        self.seq = max(self.seq, version)
+
+    def commit_change(
+        self, after: Session, cleared: tuple[str, ...], marks: tuple[MarkChange, ...], version: int
+    ) -> None:
+        self.shown = after
+        for question_id, key, mark in marks:
+            if mark is None:
+                self.marks.get(question_id, {}).pop(key, None)
+            else:
+                self.marks.setdefault(question_id, {})[key] = mark
+        for question_id in cleared:
+            self.ballots[question_id] = {}
+            self.counts[question_id] = {}
+            self.first_seen[question_id] = {}
+            self.marks[question_id] = {}
+            left = self.pending_resets.get(question_id, 0) - 1
+            if left > 0:
+                self.pending_resets[question_id] = left
+            else:
+                self.pending_resets.pop(question_id, None)
+        self.seq = max(self.seq, version)
+
+    def tally(self, question: Question) -> Tally:
+        counts = self.counts.get(question.id, {})
+        voters = len(self.ballots.get(question.id, ()))
+        return Tally.of(question, counts.items(), voters, self.first_seen.get(question.id))
+
+    def data(self, question: Question, with_ballots: bool) -> QuestionData:
+        ballots: dict[str, StoredBallot] = {}
+        if with_ballots:
+            ballots = {v: StoredBallot(b.value, b.cast_at) for v, b in self.ballots.get(question.id, {}).items()}
+        return QuestionData(self.tally(question), dict(self.marks.get(question.id, {})), ballots)
 
 
 @dataclass(slots=True)
 class _Write:
     statements: list[Statement]
     future: asyncio.Future[None]
+    live: _LiveSession | None = None
+    on_commit: Callable[[], None] | None = None
     touch: tuple[str, int, float] | None = None
-
-
-@dataclass(slots=True)
-class _LiveSession:
-    session: Session
-    version: int
-    ballots: dict[str, dict[str, tuple[tuple[str, ...], float]]] = field(default_factory=dict)
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    presence: int = 0
-
-    def tally(self, question: Question) -> Tally:
-        counts = self.counts.get(question.id)
-        if counts is None:
-            return Tally.empty(question)
-        return Tally(question.id, dict(counts), len(self.ballots.get(question.id, ())))
-
-
-def _session_row(session: Session, version: int, now: float) -> tuple[Any, ...]:
-    return (
-        session.code,
-        session.title,
-        session.host_key_hash,
-        json.dumps([q.to_record() for q in session.questions], ensure_ascii=False),
-        _state_json(session.state),
-        session.epoch,
-        version,
-        session.created_at,
-        now,
-    )
-
-
-def _state_json(state: LiveState) -> str:
-    return json.dumps(
-        {
-            "current": state.current,
-            "voting_open": state.voting_open,
-            "results_visible": state.results_visible,
-            "results_on_phones": state.results_on_phones,
-            "resets": state.resets,
-        }
-    )
-
-
-def _session_from_row(row: sqlite3.Row) -> Session:
-    state = json.loads(row["state"])
-    return Session(
-        code=row["code"],
-        title=row["title"],
-        host_key_hash=row["host_key_hash"],
-        questions=tuple(Question.from_record(q) for q in json.loads(row["questions"])),
-        state=LiveState(**state),
-        created_at=row["created_at"],
-        epoch=row["epoch"],
-    )
 
 
 class EmbeddedBackend(Backend):
@@ -143,6 +174,7 @@ class EmbeddedBackend(Backend):
         self._writer: asyncio.Task[None] | None = None
         self._live: dict[str, _LiveSession] = {}
         self._loading: dict[str, asyncio.Future[_LiveSession | None]] = {}
+        self._deleting: set[str] = set()
         self._watched: set[str] = set()
         self._last_error: str | None = None
         self.commits = 0
@@ -150,19 +182,8 @@ class EmbeddedBackend(Backend):
     # Lifecycle -------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        await self._in_thread(self._open)
+        self._db = await self._in_thread(open_database, self.path)
         self._writer = asyncio.create_task(self._write_loop(), name="livepoll-sqlite-writer")
-
-    def _open(self) -> None:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a committed ballot survives power loss, not only a process crash; group commit pays for it.
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA busy_timeout=5000")
-        db.executescript(SCHEMA)
-        self._db = db
 
     async def stop(self) -> None:
         if self._writer is not None:
@@ -184,12 +205,19 @@ class EmbeddedBackend(Backend):
 
     # Writer ----------------------------------------------------------------------------------------------
 
-    async def _write(self, statements: list[Statement], touch: tuple[str, int, float] | None = None) -> None:
-        """Queue statements for the next transaction and wait until it has committed."""
+    async def _write(
+        self,
+        statements: list[Statement],
+        live: _LiveSession | None = None,
+        on_commit: Callable[[], None] | None = None,
+        touch: tuple[str, int, float] | None = None,
+    ) -> None:
+        """Queue statements for the next transaction and wait until it has committed. `on_commit` moves the
+        committed layer of `live`, right after the commit and before anyone is told."""
         if self._writer is None:
             raise BackendUnavailable("the embedded store is not running")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Write(statements, future, touch))
+        await self._queue.put(_Write(statements, future, live, on_commit, touch))
         await future
 
     async def _write_loop(self) -> None:
@@ -204,24 +232,43 @@ class EmbeddedBackend(Backend):
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._in_thread(self._commit, batch)
-            except Exception as exc:
-                self._last_error = repr(exc)
-                log.exception("SQLite commit of %d writes failed", len(batch))
-                # The in-memory state may hold effects that never reached disk: reload from disk.
-                self._live.clear()
-                for write in batch:
-                    if not write.future.done():
-                        write.future.set_exception(BackendUnavailable("the write did not reach the disk"))
-            else:
-                self._last_error = None
-                self.commits += 1
-                for write in batch:
-                    if not write.future.done():
-                        write.future.set_result(None)
+                await self._commit_batch(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    async def _commit_batch(self, batch: list[_Write]) -> None:
+        doomed = [w for w in batch if w.live is not None and w.live.dead]
+        for write in doomed:
+            _fail(write, "an earlier write of this session did not reach the disk")
+        batch = [w for w in batch if not (w.live is not None and w.live.dead)]
+        if not batch:
+            return
+        try:
+            await self._in_thread(self._commit, batch)
+        except Exception as exc:
+            self._last_error = repr(exc)
+            log.exception("SQLite commit of %d writes failed", len(batch))
+            # Every session in memory may hold decisions built on what never reached the disk: drop them
+            # (writes still queued for them fail too) and read them back from disk when next asked for.
+            for live in self._live.values():
+                live.dead = True
+            self._live.clear()
+            for write in batch:
+                _fail(write, "the write did not reach the disk")
+            return
+        self._last_error = None
+        self.commits += 1
+        changed: dict[str, None] = {}
+        for write in batch:
+            if write.on_commit is not None:
+                write.on_commit()
+            if write.touch is not None:
+                changed[write.touch[0]] = None
+            if not write.future.done():
+                write.future.set_result(None)
+        for code in changed:
+            self._notify(code)
 
     def _commit(self, batch: list[_Write]) -> None:
         db = self._conn()
@@ -264,8 +311,8 @@ class EmbeddedBackend(Backend):
 
     async def create_session(self, session: Session) -> None:
         # OR IGNORE: a taken code must not fail the other writes that share its transaction.
-        row = _session_row(session, 1, time.time())
-        await self._write([("INSERT OR IGNORE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)])
+        row = session_row(session, 1, time.time())
+        await self._write([("INSERT OR IGNORE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)])
 
         def stored_key() -> str | None:
             found = self._conn().execute("SELECT host_key_hash FROM sessions WHERE code = ?", (session.code,))
@@ -274,9 +321,11 @@ class EmbeddedBackend(Backend):
 
         if await self._in_thread(stored_key) != session.host_key_hash:
             raise CodeTaken(session.code)
-        self._live[session.code] = _LiveSession(session, 1)
+        self._live[session.code] = _LiveSession(session, 1, session, 1)
 
     async def _get_live(self, code: str) -> _LiveSession | None:
+        if code in self._deleting:
+            return None
         live = self._live.get(code)
         if live is not None:
             return live
@@ -302,116 +351,156 @@ class EmbeddedBackend(Backend):
         row = db.execute("SELECT * FROM sessions WHERE code = ?", (code,)).fetchone()
         if row is None:
             return None
-        live = _LiveSession(_session_from_row(row), int(row["version"]))
-        for question in live.session.questions:
-            live.counts[question.id] = {o.id: 0 for o in question.options}
-            live.ballots[question.id] = {}
-        for b in db.execute("SELECT question_id, voter, choices, cast_at FROM ballots WHERE code = ?", (code,)):
-            choices = tuple(b["choices"].split(CHOICE_SEPARATOR))
-            _add_ballot(live, b["question_id"], b["voter"], choices, b["cast_at"])
+        session = session_from_row(row)
+        version = int(row["version"])
+        live = _LiveSession(session, version, session, version)
+        rows = db.execute(
+            "SELECT question_id, voter, value, counts, cast_at FROM ballots WHERE code = ? ORDER BY cast_at", (code,)
+        )
+        for b in rows:
+            stored = _Stored(b["value"], decode_counts(b["counts"]), b["cast_at"])
+            live.commit_ballot(b["question_id"], b["voter"], stored, version)
+        for m in db.execute("SELECT question_id, key, mark FROM marks WHERE code = ?", (code,)):
+            live.marks.setdefault(m["question_id"], {})[m["key"]] = m["mark"]
         return live
 
     async def get_session(self, code: str) -> Session | None:
         live = await self._get_live(code)
-        return None if live is None else live.session
+        return None if live is None else live.shown
 
     async def list_sessions(self) -> list[Session]:
         def rows() -> list[Session]:
             cursor = self._conn().execute("SELECT * FROM sessions ORDER BY created_at DESC")
-            return [_session_from_row(row) for row in cursor]
+            return [session_from_row(row) for row in cursor]
 
         stored = await self._in_thread(rows)
-        return [self._live[s.code].session if s.code in self._live else s for s in stored]
+        return [self._live[s.code].shown if s.code in self._live else s for s in stored]
 
     async def delete_session(self, code: str) -> bool:
-        existed = await self._get_live(code) is not None
-        await self._write(
-            [("DELETE FROM ballots WHERE code = ?", (code,)), ("DELETE FROM sessions WHERE code = ?", (code,))]
-        )
+        live = await self._get_live(code)
+        if live is not None:
+            live.dead = True  # nothing decided for it may be written after the delete
         self._live.pop(code, None)
+        self._deleting.add(code)  # nor may it be loaded again from disk while the delete is under way
+        try:
+            await self._write(
+                [
+                ("DELETE FROM ballots WHERE code = ?", (code,)),
+                ("DELETE FROM marks WHERE code = ?", (code,)),
+                ("DELETE FROM sessions WHERE code = ?", (code,)),
+            ]
+            )
+            # The WAL still holds the deleted pages: copy them back into the (zeroed) database and empty it.
+            await self._in_thread(self._checkpoint)
+        finally:
+            self._deleting.discard(code)
         self._notify(code)
-        return existed
+        return live is not None
 
-    async def set_state(self, code: str, state: LiveState) -> bool:
+    def _checkpoint(self) -> None:
+        try:
+            self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            log.warning("could not checkpoint the WAL after a delete", exc_info=True)
+
+    async def change_session(self, code: str, decide: Decide) -> Session | None:
         live = await self._get_live(code)
         if live is None:
-            return False
-        live.session = replace(live.session, state=state)
+            return None
+        # From here to the queueing of the write there is no await: the decision and its effect are one step.
+        now = time.time()
+        change = decide(live.session, now)
+        after = apply_change(live.session, change)
+        if after == live.session and not change.clear and not change.marks:
+            return after
+        live.session = after
         live.version += 1
+        version = live.version
+        for question_id in change.clear:
+            live.pending_resets[question_id] = live.pending_resets.get(question_id, 0) + 1
+            for pending in [k for k in live.pending if k[0] == question_id]:
+                del live.pending[pending]
+        statements: list[Statement] = [
+            (
+                "UPDATE sessions SET state = ?, host_key_hash = ?, definition = ? WHERE code = ?",
+                (state_json(after.state), after.host_key_hash, after.definition, code),
+            )
+        ]
+        for question_id in change.clear:
+            statements.append(("DELETE FROM ballots WHERE code = ? AND question_id = ?", (code, question_id)))
+            statements.append(("DELETE FROM marks WHERE code = ? AND question_id = ?", (code, question_id)))
+        for question_id, key, mark in change.marks:
+            if mark is None:
+                statements.append(
+                    ("DELETE FROM marks WHERE code = ? AND question_id = ? AND key = ?", (code, question_id, key))
+                )
+            else:
+                statements.append(("INSERT OR REPLACE INTO marks VALUES (?, ?, ?, ?)", (code, question_id, key, mark)))
         await self._write(
-            [("UPDATE sessions SET state = ? WHERE code = ?", (_state_json(state), code))],
-            (code, live.version, time.time()),
+            statements, live, lambda: live.commit_change(after, change.clear, change.marks, version),
+            (code, version, now),
         )
-        self._notify(code)
-        return True
-
-    async def reset_question(self, code: str, question_id: str) -> None:
-        live = await self._get_live(code)
-        if live is None:
-            return
-        question = live.session.question(question_id)
-        if question is None:
-            return
-        live.ballots[question_id] = {}
-        live.counts[question_id] = {o.id: 0 for o in question.options}
-        live.version += 1
-        await self._write(
-            [("DELETE FROM ballots WHERE code = ? AND question_id = ?", (code, question_id))],
-            (code, live.version, time.time()),
-        )
-        self._notify(code)
+        return after
 
     # Ballots ---------------------------------------------------------------------------------------------
 
-    async def cast_ballot(self, code: str, question: Question, ballot: Ballot) -> BallotOutcome:
+    async def cast_ballot(
+        self, code: str, question: Question, ballot: Ballot, definition: int | None, gate: str = QUESTION_GATE
+    ) -> BallotOutcome:
         live = await self._get_live(code)
         if live is None:
             return BallotOutcome.NO_SESSION
         # From here to the queueing of the write there is no await: the checks and the effect are atomic.
-        state = live.session.state
-        if state.current != question.id:
-            return BallotOutcome.NOT_CURRENT
-        if not state.voting_open:
-            return BallotOutcome.VOTING_CLOSED
-        previous = live.ballots.setdefault(question.id, {}).get(ballot.voter)
-        if previous is not None and previous[0] == ballot.choices:
-            # Identical re-send: acknowledge once the write that stored the original is durable.
-            await self._write([])
+        previous = live.decided_ballot(question.id, ballot.voter)
+        if previous is not None and previous.value == ballot.value:
+            # An identical resend (maybe after a lost ack): acknowledge it once the original is durable.
+            if (question.id, ballot.voter) in live.pending:
+                await self._write([], live)
             return BallotOutcome.UNCHANGED
+        session = live.session
+        if definition is not None and session.definition != definition:
+            return BallotOutcome.STALE
+        refusal = _gate_refusal(session, question.id, gate, time.time())
+        if refusal is not None:
+            return refusal
+        if not ballot.fits(None if previous is None else previous.value):
+            return BallotOutcome.CONFLICT
         if previous is not None and not question.allow_change:
             return BallotOutcome.CHANGE_NOT_ALLOWED
-        counts = live.counts.setdefault(question.id, {o.id: 0 for o in question.options})
-        if previous is not None:
-            for choice in previous[0]:
-                counts[choice] -= 1
-        _add_ballot(live, question.id, ballot.voter, ballot.choices, ballot.cast_at)
+        stored = _Stored(ballot.value, ballot.counts, ballot.cast_at)
+        live.pending[(question.id, ballot.voter)] = stored
         live.version += 1
+        version = live.version
+        row = (code, question.id, ballot.voter, ballot.value, encode_counts(ballot.counts), ballot.cast_at)
         await self._write(
-            [
-                (
-                    "INSERT OR REPLACE INTO ballots VALUES (?, ?, ?, ?, ?)",
-                    (code, question.id, ballot.voter, CHOICE_SEPARATOR.join(ballot.choices), ballot.cast_at),
-                )
-            ],
-            (code, live.version, ballot.cast_at),
+            [("INSERT OR REPLACE INTO ballots VALUES (?, ?, ?, ?, ?, ?)", row)],
+            live,
+            lambda: live.commit_ballot(question.id, ballot.voter, stored, version),
+            (code, version, ballot.cast_at),
         )
-        self._notify(code)
         return BallotOutcome.ACCEPTED
 
-    async def tallies(self, code: str) -> dict[str, Tally]:
+    async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, str]:
         live = await self._get_live(code)
         if live is None:
             return {}
-        return {q.id: live.tally(q) for q in live.session.questions}
+        stored = live.ballots.get(question_id, {})
+        return {voter: found.value for voter in voters if (found := stored.get(voter)) is not None}
+
+    async def question_data(self, code: str, wanted: Mapping[str, bool]) -> dict[str, QuestionData]:
+        live = await self._get_live(code)
+        if live is None:
+            return {}
+        return {q.id: live.data(q, wanted[q.id]) for q in live.shown.questions if q.id in wanted}
 
     async def responses(self, code: str) -> list[Response]:
         live = await self._get_live(code)
         if live is None:
             return []
         rows = [
-            Response(question_id, voter, choices, cast_at)
+            Response(question_id, voter, stored.value, stored.cast_at)
             for question_id, ballots in live.ballots.items()
-            for voter, (choices, cast_at) in ballots.items()
+            for voter, stored in ballots.items()
         ]
         rows.sort(key=lambda r: (r.answered_at, r.question_id, r.voter))
         return rows
@@ -432,16 +521,18 @@ class EmbeddedBackend(Backend):
         live = await self._get_live(code)
         if live is None:
             return None
-        session = live.session
+        session = live.shown
         question = session.current_question
         return Snapshot(
             code=code,
             epoch=session.epoch,
-            seq=live.version,
+            seq=live.seq,
             state=session.state,
             question=question,
-            tally=None if question is None else live.tally(question),
+            data=None if question is None else live.data(question, lists_ballots(question)),
             participants=live.presence,
+            host_key_hash=session.host_key_hash,
+            now=time.time(),
         )
 
     async def watch(self, code: str) -> None:
@@ -474,9 +565,21 @@ class EmbeddedBackend(Backend):
         )
 
 
-def _add_ballot(live: _LiveSession, question_id: str, voter: str, choices: Iterable[str], cast_at: float) -> None:
-    choices = tuple(choices)
-    live.ballots.setdefault(question_id, {})[voter] = (choices, cast_at)
-    counts = live.counts.setdefault(question_id, {})
-    for choice in choices:
-        counts[choice] = counts.get(choice, 0) + 1
+def _gate_refusal(session: Session, question_id: str, gate: str, now: float) -> BallotOutcome | None:
+    """Why a ballot may not count now (see base.QUESTION_GATE), or None."""
+    state = session.state
+    if gate == ALWAYS_OPEN:
+        return None
+    if gate != QUESTION_GATE:
+        return None if getattr(state, gate, False) else BallotOutcome.VOTING_CLOSED
+    if state.current != question_id:
+        return BallotOutcome.NOT_CURRENT
+    if not state.open_at(now):
+        return BallotOutcome.VOTING_CLOSED
+    return None
+
+
+def _fail(write: _Write, message: str) -> None:
+    if not write.future.done():
+        write.future.set_exception(BackendUnavailable(message))
+

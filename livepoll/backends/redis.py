@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -27,12 +27,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from livepoll.backends import redis_layout as layout
 from livepoll.backends import redis_presence
-from livepoll.backends.base import Backend, BackendHealth, BackendUnavailable, CodeTaken
+from livepoll.backends.base import QUESTION_GATE, Backend, BackendHealth, BackendUnavailable, CodeTaken, Decide
 from livepoll.backends.redis_ballots import REDIS_FAILURES, BallotWriter
-from livepoll.backends.redis_layout import CHOICE_SEPARATOR, Script, SessionKeys, Step, valid_code
+from livepoll.backends.redis_layout import Script, SessionKeys, Step, valid_code
 from livepoll.backends.redis_notices import NoticeListener
 from livepoll.backends.redis_presence import PresenceReporter
-from livepoll.model import Ballot, BallotOutcome, LiveState, Question, Response, Session, Snapshot, Tally
+from livepoll.kinds import lists_ballots
+from livepoll.model import Ballot, BallotOutcome, QuestionData, Response, Session, Snapshot, apply_change
+from livepoll.questions import Question
 
 log = logging.getLogger("livepoll.redis")
 
@@ -45,6 +47,9 @@ TTL_REFRESH = 3600.0
 DEFAULT_PROBE_INTERVAL = 5.0
 # Connections for reads and small writes, shared by all requests; the ballot writer uses one at a time.
 MAX_CONNECTIONS = 32
+# A host control is a compare-and-set on the session's control version; when other controls keep coming
+# in between (a host holding a key down on two screens), give up after this many reads and say so.
+MAX_CONTROL_ATTEMPTS = 20
 
 
 @dataclass(slots=True)
@@ -81,7 +86,7 @@ class RedisBackend(Backend):
         self._ttl_ms = max(1000, int(retention_seconds * 1000))
         self._index = f"{prefix}:sessions"
         self._max_pending = max_pending
-        self._scripts = {name: Script(name) for name in ("create", "state", "reset", "delete", "restore")}
+        self._scripts = {name: Script(name) for name in ("create", "control", "delete", "restore")}
         self._client: Redis | None = None
         self._subscriber: Redis | None = None
         self._listener: NoticeListener | None = None
@@ -227,8 +232,8 @@ class RedisBackend(Backend):
         keys = SessionKeys(self.prefix, session.code)
         now = time.time()
         # Leftovers of an older session with this code (its TTLs not yet run out) must not leak into this one.
-        leftovers = [keys.tombstone, keys.log, keys.presence, *keys.per_question(q.id for q in session.questions)]
-        args = [layout.definition_json(session), *layout.state_args(session.state), session.epoch, now, self._ttl_ms]
+        leftovers = [keys.tombstone, keys.presence, *keys.per_question(q.id for q in session.questions)]
+        args = [layout.definition_json(session), session.epoch, now, self._ttl_ms, *layout.state_fields(session)]
         if not await self._script("create", [keys.definition, keys.state, *leftovers], args):
             raise CodeTaken(session.code)
         self._known[session.code] = _Known(session, now)
@@ -242,14 +247,14 @@ class RedisBackend(Backend):
         for _attempt in range(2):
             known = self._known.get(code)
             if known is not None:
-                # The definition never changes after creation: read only the live state (one HGETALL, no
-                # JSON to parse). This runs on every join and every participant handshake.
+                # While the definition is the one this process has, read only the live state (one HGETALL,
+                # no JSON to parse): this runs on every join and every participant handshake.
                 state: dict[str, str] = await self._call("get_session", self._redis().hgetall(keys.state))  # type: ignore[arg-type]
-                if state:
+                if state and layout.definition_version(state) == known.session.definition:
                     session = replace(known.session, state=layout.live_state(state), epoch=state.get("epoch") or "")
                     self._remember(session, state)
                     return session
-            else:
+            if known is None or state:
                 steps: list[Step] = [(layout.get, (keys.definition,)), (layout.hgetall, (keys.state,))]
                 definition, state = await self._pipeline_call("get_session", steps, transaction=True)
                 if definition and state:
@@ -279,14 +284,14 @@ class RedisBackend(Backend):
         session = replace(known.session, epoch=secrets.token_hex(4))
         keys = SessionKeys(self.prefix, code)
         now = time.time()
-        stale = [keys.log, *keys.per_question(q.id for q in session.questions)]
+        stale = keys.per_question(q.id for q in session.questions)
         args = [
             layout.definition_json(session),
-            *layout.state_args(session.state),
             session.epoch,
             now,
             self._ttl_ms,
             keys.notices,
+            *layout.state_fields(session),
         ]
         result = await self._script("restore", [keys.tombstone, keys.state, keys.definition, *stale], args)
         if result == 0:
@@ -338,36 +343,53 @@ class RedisBackend(Backend):
         else:
             known = self._known.get(code)
             questions = [q.id for q in known.session.questions] if known is not None else []
-        every = [keys.tombstone, keys.state, keys.definition, keys.log, keys.presence, *keys.per_question(questions)]
+        every = [keys.tombstone, keys.state, keys.definition, keys.presence, *keys.per_question(questions)]
         result = int(await self._script("delete", every, [inactive_since, self._ttl_ms, keys.notices]))
         if result != -1:
             self._forget(code)
             await self._call("delete", self._redis().zrem(self._index, code))
         return result
 
-    async def set_state(self, code: str, state: LiveState) -> bool:
+    async def change_session(self, code: str, decide: Decide) -> Session | None:
         if not valid_code(code):
-            return False
+            return None
         keys = SessionKeys(self.prefix, code)
-        now = time.time()
-        args = [*layout.state_args(state), now, self._ttl_ms, keys.notices]
-        if not await self._script("state", [keys.state, keys.definition], args):
-            return False
-        known = self._known.get(code)
-        if known is not None:
-            self._known[code] = _Known(replace(known.session, state=state), now)
-        await self._touch_index({code: now})
-        return True
-
-    async def reset_question(self, code: str, question_id: str) -> None:
-        session = await self._definition(code)
-        if session is None or session.question(question_id) is None:
-            return
-        keys = SessionKeys(self.prefix, code)
-        now = time.time()
-        ballot_keys = [keys.ballots(question_id), keys.tally(question_id), keys.log]
-        if await self._script("reset", [keys.state, *ballot_keys], [question_id, now, self._ttl_ms, keys.notices]):
+        for _attempt in range(MAX_CONTROL_ATTEMPTS):
+            steps: list[Step] = [(layout.get, (keys.definition,)), (layout.hgetall, (keys.state,)), (layout.time, ())]
+            definition, state, clock = await self._pipeline_call("control", steps, transaction=True)
+            if not definition or not state:
+                if not await self._restore(code):
+                    return None
+                continue
+            session = layout.session_from(code, definition, state)
+            now = int(clock[0]) + int(clock[1]) / 1e6  # Redis's clock: the one every process shares
+            change = decide(session, now)
+            after = apply_change(session, change)
+            if after == session and not change.clear and not change.marks:
+                return session
+            cleared = keys.per_question(change.clear)
+            args: list[object] = [
+                state.get("cv") or "0",
+                layout.definition_json(after) if change.redefines else "",
+                repr(now),
+                self._ttl_ms,
+                keys.notices,
+                len(cleared),
+                len(change.marks),
+            ]
+            for _question, key, mark in change.marks:
+                args += [key, mark or ""]
+            args += layout.state_fields(after)
+            marked = [keys.marks(question_id) for question_id, _key, _mark in change.marks]
+            seq = int(await self._script("control", [keys.state, keys.definition, *cleared, *marked], args))
+            if seq == -1:
+                continue  # another control came first: decide again on what it left
+            if seq == 0:
+                return None
+            self._known[code] = _Known(after, now)
             await self._touch_index({code: now})
+            return after
+        raise BackendUnavailable(f"other controls of session {code} kept coming in; try again")
 
     async def expire_sessions(self, inactive_since: float) -> int:
         # The index finds the candidates; each session's own `active` field decides, atomically.
@@ -393,7 +415,7 @@ class RedisBackend(Backend):
             self._ttl_refreshed[code] = now
             keys = SessionKeys(self.prefix, code)
             questions = keys.per_question(q.id for q in known.session.questions)
-            for key in (keys.definition, keys.state, keys.log, *questions):
+            for key in (keys.definition, keys.state, *questions):
                 steps.append((layout.pexpire, (key, self._ttl_ms)))
         return steps
 
@@ -406,16 +428,28 @@ class RedisBackend(Backend):
 
     # Ballots ---------------------------------------------------------------------------------------------
 
-    async def cast_ballot(self, code: str, question: Question, ballot: Ballot) -> BallotOutcome:
+    async def cast_ballot(
+        self, code: str, question: Question, ballot: Ballot, definition: int | None, gate: str = QUESTION_GATE
+    ) -> BallotOutcome:
         if not valid_code(code):
             return BallotOutcome.NO_SESSION
         if self._writer is None:
             raise BackendUnavailable("the Redis backend is not running")
-        outcome = await self._writer.cast(code, question, ballot)
+        outcome = await self._writer.cast(code, question, ballot, definition, gate)
         if outcome is BallotOutcome.NO_SESSION and await self.get_session(code) is not None:
             # Redis lost the session and get_session() just rebuilt it from this process's cache (new epoch).
-            outcome = await self._writer.cast(code, question, ballot)
+            outcome = await self._writer.cast(code, question, ballot, definition, gate)
         return outcome
+
+    async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, str]:
+        if not valid_code(code) or not voters:
+            return {}
+        asked = list(voters)
+        keys = SessionKeys(self.prefix, code)
+        records = await self._call("own_ballots", self._redis().hmget(keys.ballots(question_id), asked))
+        return {
+            voter: layout.ballot_record(str(record))[0] for voter, record in zip(asked, records, strict=True) if record
+        }
 
     async def _announce(self, changed: dict[str, int], now: float) -> None:
         """After a batch: one notice per session it changed (the new version), and their activity."""
@@ -430,42 +464,36 @@ class RedisBackend(Backend):
             # at its next resync, as base.py allows.
             log.warning("stored ballots but could not announce them: %s", exc)
 
-    async def tallies(self, code: str) -> dict[str, Tally]:
+    async def question_data(self, code: str, wanted: Mapping[str, bool]) -> dict[str, QuestionData]:
         session = await self._definition(code)
         if session is None:
             return {}
         keys = SessionKeys(self.prefix, code)
+        questions = [q for q in session.questions if q.id in wanted]
         steps: list[Step] = [(layout.exists, (keys.state,))]
-        for q in session.questions:
-            steps += [(layout.hgetall, (keys.tally(q.id),)), (layout.hlen, (keys.ballots(q.id),))]
-        exists, *replies = await self._pipeline_call("tallies", steps, transaction=True)
+        for q in questions:
+            steps += layout.data_steps(keys, q.id, wanted[q.id])
+        exists, *replies = await self._pipeline_call("question_data", steps, transaction=True)
         if not exists:
             return {}
-        return {
-            q.id: layout.tally_from(q, counts, int(voters))
-            for q, counts, voters in zip(session.questions, replies[::2], replies[1::2], strict=True)
-        }
+        return {q.id: layout.data_from(q, replies, wanted[q.id]) for q in questions}
 
     async def responses(self, code: str) -> list[Response]:
         session = await self._definition(code)
         if session is None:
             return []
         keys = SessionKeys(self.prefix, code)
-        steps: list[Step] = [(layout.exists, (keys.state,)), (layout.xrange, (keys.log,))]
+        steps: list[Step] = [(layout.exists, (keys.state,))]
         steps += [(layout.hgetall, (keys.ballots(q.id),)) for q in session.questions]
-        exists, entries, *ballots = await self._pipeline_call("responses", steps, transaction=True)
+        exists, *ballots = await self._pipeline_call("responses", steps, transaction=True)
         if not exists:
             return []
-        counted = {q.id: voters for q, voters in zip(session.questions, ballots, strict=True)}
-        # The log holds every counted ballot, changed ones included: keep each voter's latest entry, and only
-        # if it is what the ballots hash holds now (a reset emptied it; a change superseded older entries).
-        latest: dict[tuple[str, str], Response] = {}
-        for _entry_id, fields in entries:
-            qid, voter, choices = fields["q"], fields["v"], fields["c"]
-            if counted.get(qid, {}).get(voter) == choices:
-                chosen = tuple(choices.split(CHOICE_SEPARATOR))
-                latest[(qid, voter)] = Response(qid, voter, chosen, float(fields["t"]))
-        return sorted(latest.values(), key=lambda r: (r.answered_at, r.question_id, r.voter))
+        rows = [
+            response
+            for question, stored in zip(session.questions, ballots, strict=True)
+            for response in layout.responses_from(question.id, stored)
+        ]
+        return sorted(rows, key=lambda r: (r.answered_at, r.question_id, r.voter))
 
     # Live ------------------------------------------------------------------------------------------------
 
@@ -474,29 +502,43 @@ class RedisBackend(Backend):
             return None
         keys = SessionKeys(self.prefix, code)
         known = self._known.get(code)
-        # Guess the current question from the last look, so that state and tally come in one MULTI/EXEC
-        # (one round trip, one consistent moment); a wrong guess costs a second trip.
+        # Guess the current question and the definition from the last look, so that state and tally come in
+        # one MULTI/EXEC (one round trip, one consistent moment) with no JSON to parse; a wrong guess costs a
+        # second trip.
         guess = known.session.state.current if known is not None else None
+        cached = known.session if known is not None else None
         restored = False
-        for _trip in range(4):
+        for _trip in range(5):
             steps: list[Step] = [
-                (layout.hgetall, (keys.state,)),
-                (layout.hgetall, (keys.presence,)),
-                (layout.get, (keys.definition,)),
+                (layout.hgetall, (keys.state,)), (layout.hgetall, (keys.presence,)), (layout.time, ())
             ]
+            if cached is None:
+                steps.append((layout.get, (keys.definition,)))
+            guessed = None if cached is None or guess is None else cached.question(guess)
+            with_ballots = guessed is not None and lists_ballots(guessed)
             if guess is not None:
-                steps += [(layout.hgetall, (keys.tally(guess),)), (layout.hlen, (keys.ballots(guess),))]
-            state, presence, definition, *tally = await self._pipeline_call("snapshot", steps, transaction=True)
-            if not state or not definition:
+                steps += layout.data_steps(keys, guess, with_ballots)
+            state, presence, clock, *rest = await self._pipeline_call("snapshot", steps, transaction=True)
+            definition = rest.pop(0) if cached is None else None
+            if not state or (cached is None and not definition):
                 if restored or not await self._restore(code):
                     return None
-                restored = True
+                restored, cached = True, None
+                continue
+            if cached is not None and cached.definition != layout.definition_version(state):
+                cached = None  # the host changed the definition: read it
                 continue
             current = state.get("current") or None
-            if current != guess:
-                guess = current
+            if current != guess or (cached is None and current is not None):
+                guess = current  # read again, now knowing the question and what its kind needs
+                if cached is None and definition:
+                    cached = layout.session_from(code, definition, state)
                 continue
-            session = layout.session_from(code, definition, state)
+            if cached is not None:
+                session = replace(cached, state=layout.live_state(state), epoch=state.get("epoch") or "")
+            else:
+                assert definition is not None
+                session = layout.session_from(code, definition, state)
             self._remember(session, state)
             question = session.current_question
             return Snapshot(
@@ -505,9 +547,11 @@ class RedisBackend(Backend):
                 seq=int(state.get("seq") or 0),
                 state=session.state,
                 question=question,
-                tally=None if question is None else layout.tally_from(question, tally[0], int(tally[1])),
+                data=None if question is None else layout.data_from(question, rest, with_ballots),
                 participants=layout.participants_from(presence, time.time(), redis_presence.STALE),
                 state_lost=state.get("lost") == "1",
+                host_key_hash=session.host_key_hash,
+                now=int(clock[0]) + int(clock[1]) / 1e6,  # Redis's clock, the one deadlines are set by
             )
         raise BackendUnavailable(f"the current question of session {code} kept moving while it was read")
 

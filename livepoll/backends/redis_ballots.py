@@ -23,8 +23,9 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from livepoll.backends.base import BackendUnavailable
-from livepoll.backends.redis_layout import CHOICE_SEPARATOR, Script, SessionKeys, flag
-from livepoll.model import Ballot, BallotOutcome, Question
+from livepoll.backends.redis_layout import Script, SessionKeys, ballot_args, flag
+from livepoll.model import Ballot, BallotOutcome
+from livepoll.questions import Question
 from livepoll.tasks import cancel_and_wait
 
 log = logging.getLogger("livepoll.redis.ballots")
@@ -42,6 +43,8 @@ class PendingBallot:
     code: str
     question: Question
     ballot: Ballot
+    definition: int | None
+    gate: str
     future: asyncio.Future[BallotOutcome]
     sent: bool = False
 
@@ -104,11 +107,13 @@ class BallotWriter:
             if not item.future.done():
                 item.future.set_exception(BackendUnavailable("the server is stopping"))
 
-    async def cast(self, code: str, question: Question, ballot: Ballot) -> BallotOutcome:
+    async def cast(
+        self, code: str, question: Question, ballot: Ballot, definition: int | None, gate: str
+    ) -> BallotOutcome:
         if self._task is None or self._closing:
             raise BackendUnavailable("the Redis backend is not running")
         future: asyncio.Future[BallotOutcome] = asyncio.get_running_loop().create_future()
-        item = PendingBallot(code, question, ballot, future)
+        item = PendingBallot(code, question, ballot, definition, gate, future)
         try:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -159,9 +164,10 @@ class BallotWriter:
         if not batch:
             return
         now = time.time()
-        groups: dict[tuple[str, str, bool], list[int]] = {}
+        groups: dict[tuple[str, str, bool, int | None, str], list[int]] = {}
         for index, item in enumerate(batch):
-            groups.setdefault((item.code, item.question.id, item.question.allow_change), []).append(index)
+            group = (item.code, item.question.id, item.question.allow_change, item.definition, item.gate)
+            groups.setdefault(group, []).append(index)
         try:
             self._round_trip_started = asyncio.get_running_loop().time()
             replies = await asyncio.wait_for(self._store(batch, list(groups.values()), now), self._timeout)
@@ -177,7 +183,7 @@ class BallotWriter:
         self.batches += 1
         outcomes: list[BallotOutcome | BackendUnavailable] = [BackendUnavailable("not stored")] * len(batch)
         changed: dict[str, int] = {}
-        for (code, _, _), members in groups.items():
+        for (code, *_), members in groups.items():
             reply = replies[members[0]]
             if isinstance(reply, BaseException):
                 log.error("the ballot script failed for session %s: %r", code, reply)
@@ -213,19 +219,14 @@ class BallotWriter:
                 first = batch[members[0]]
                 keys = SessionKeys(self._prefix, first.code)
                 qid = first.question.id
-                args: list[str | int] = [qid, flag(first.question.allow_change), repr(now), self._ttl_ms]
+                definition = "" if first.definition is None else str(first.definition)
+                args: list[str | int] = [
+                    qid, flag(first.question.allow_change), repr(now), self._ttl_ms, definition, first.gate
+                ]
                 for index in members:
-                    ballot = batch[index].ballot
-                    args += [ballot.voter, CHOICE_SEPARATOR.join(ballot.choices), repr(ballot.cast_at)]
+                    args += ballot_args(batch[index].ballot)
                 pipe.evalsha(
-                    self._script.sha,
-                    5,
-                    keys.state,
-                    keys.ballots(qid),
-                    keys.tally(qid),
-                    keys.log,
-                    keys.definition,
-                    *args,
+                    self._script.sha, 4, keys.state, keys.ballots(qid), keys.tally(qid), keys.first_seen(qid), *args
                 )
             results = await pipe.execute(raise_on_error=False)
             missing = []

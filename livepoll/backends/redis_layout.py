@@ -2,11 +2,14 @@
 
 Every key of a session carries its join code as a Cluster hash tag, so each script touches one slot:
 
-    {p}:{CODE}:session        string: the definition (title, host key hash, created_at, questions) as JSON
-    {p}:{CODE}:state          hash: current, open, visible, phones, epoch, seq, active, lost
-    {p}:{CODE}:ballots:{Q}    hash: voter -> choices (canonical order, joined by CHOICE_SEPARATOR)
-    {p}:{CODE}:tally:{Q}      hash: option -> votes
-    {p}:{CODE}:log            stream: one entry per counted ballot (q, v, c, t)
+    {p}:{CODE}:session        string: the definition (title, host key hash, created_at, questions,
+                              definition version) as JSON
+    {p}:{CODE}:state          hash: the live state (current, open, visible, phones, resets), epoch, seq (the
+                              version screens see), cv (control version), dv (definition version), active, lost
+    {p}:{CODE}:ballots:{Q}    hash: voter -> value RS counts RS cast_at (see model.Answer, records.py)
+    {p}:{CODE}:tally:{Q}      hash: count key -> sum
+    {p}:{CODE}:first:{Q}      hash: count key starting with `~` -> when it first appeared (model.FIRST_SEEN)
+    {p}:{CODE}:marks:{Q}      hash: word key or entry id -> the host's mark (hidden, visible)
     {p}:{CODE}:presence       hash: process id -> "participants reported_at"
     {p}:{CODE}:gone           tombstone of a deleted session, so that no process rebuilds it
     {p}:{CODE}:notices        pub/sub channel: "changed" notices carrying the new version
@@ -25,10 +28,13 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-from livepoll.model import LiveState, Question, Session, Tally
+from livepoll.backends.records import COUNT_SEPARATOR, encode_counts
+from livepoll.model import Ballot, LiveState, QuestionData, Response, Session, StoredBallot, Tally, ballot_value
+from livepoll.questions import Question
 
-# Option ids never contain control characters (the model makes them `o<n>`), so \x1f joins choices.
-CHOICE_SEPARATOR = "\x1f"
+# A stored ballot is `value RS counts RS cast_at`; values are JSON, whose text never holds a raw control
+# character, and counts hold none but their own separator.
+RECORD_SEPARATOR = "\x1e"
 
 # One command of a pipeline: a function that adds it to the pipeline, and its arguments.
 Step = tuple[Callable[..., None], tuple[Any, ...]]
@@ -63,7 +69,6 @@ class SessionKeys:
         base = f"{prefix}:{{{code}}}"
         self.definition = f"{base}:session"
         self.state = f"{base}:state"
-        self.log = f"{base}:log"
         self.presence = f"{base}:presence"
         self.tombstone = f"{base}:gone"
         self.notices = f"{base}:notices"
@@ -75,8 +80,18 @@ class SessionKeys:
     def tally(self, question_id: str) -> str:
         return f"{self._base}:tally:{question_id}"
 
+    def first_seen(self, question_id: str) -> str:
+        return f"{self._base}:first:{question_id}"
+
+    def marks(self, question_id: str) -> str:
+        return f"{self._base}:marks:{question_id}"
+
     def per_question(self, question_ids: Iterable[str]) -> list[str]:
-        return [key for q in question_ids for key in (self.ballots(q), self.tally(q))]
+        return [
+            key
+            for q in question_ids
+            for key in (self.ballots(q), self.tally(q), self.first_seen(q), self.marks(q))
+        ]
 
 
 def valid_code(code: str) -> bool:
@@ -103,25 +118,44 @@ def flag(value: bool) -> str:
     return "1" if value else "0"
 
 
-def state_args(state: LiveState) -> list[str]:
-    """The live state as the scripts take it: current ('' for none), open, visible, phones, resets."""
+def _time(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def state_fields(session: Session) -> list[str]:
+    """The live state (and definition version) as field, value pairs of the state hash."""
+    state = session.state
     return [
-        state.current or "",
-        flag(state.voting_open),
-        flag(state.results_visible),
-        flag(state.results_on_phones),
-        str(state.resets),
+        "current", state.current or "",
+        "open", flag(state.voting_open),
+        "visible", flag(state.results_visible),
+        "phones", flag(state.results_on_phones),
+        "resets", str(state.resets),
+        "deadline", _time(state.deadline),
+        "opened", _time(state.opened_at),
+        "revealed", ",".join(state.revealed),
+        "board", flag(state.leaderboard),
+        "dv", str(session.definition),
     ]
 
 
 def live_state(fields: dict[str, str]) -> LiveState:
+    deadline, opened, revealed = fields.get("deadline"), fields.get("opened"), fields.get("revealed")
     return LiveState(
         current=fields.get("current") or None,
         voting_open=fields.get("open") == "1",
         results_visible=fields.get("visible") == "1",
         results_on_phones=fields.get("phones") == "1",
         resets=int(fields.get("resets") or 0),
+        deadline=float(deadline) if deadline else None,
+        opened_at=float(opened) if opened else None,
+        revealed=tuple(revealed.split(",")) if revealed else (),
+        leaderboard=fields.get("board") == "1",
     )
+
+
+def definition_version(fields: dict[str, str]) -> int:
+    return int(fields.get("dv") or 1)
 
 
 def definition_json(session: Session) -> str:
@@ -130,6 +164,7 @@ def definition_json(session: Session) -> str:
             "title": session.title,
             "host_key_hash": session.host_key_hash,
             "created_at": session.created_at,
+            "definition": session.definition,
             "questions": [q.to_record() for q in session.questions],
         },
         ensure_ascii=False,
@@ -151,12 +186,52 @@ def session_from(code: str, definition: str, state: dict[str, str]) -> Session:
         state=live_state(state),
         created_at=float(record["created_at"]),
         epoch=state.get("epoch") or "",
+        definition=int(record.get("definition", 1)),
     )
 
 
-def tally_from(question: Question, counts: dict[str, str], voters: int) -> Tally:
-    votes = {o.id: int(counts.get(o.id, 0)) for o in question.options}
-    return Tally(question.id, votes, voters)
+def ballot_args(ballot: Ballot) -> list[str]:
+    """A ballot as the ballot script takes it: voter, value, counts, cast_at, expected stored value."""
+    expected = "" if not ballot.conditional else "-" if ballot.built_on is None else "=" + ballot.built_on
+    return [ballot.voter, ballot.value, encode_counts(ballot.counts), repr(ballot.cast_at), expected]
+
+
+def ballot_record(record: str) -> tuple[str, float]:
+    """A stored ballot's value and time. Ballots stored by livepoll 0.1 were option ids joined by US,
+    without a time (0.0)."""
+    value, separator, rest = record.partition(RECORD_SEPARATOR)
+    if not separator:
+        return ballot_value({"choices": record.split(COUNT_SEPARATOR)}), 0.0
+    return value, float(rest.rpartition(RECORD_SEPARATOR)[2] or 0.0)
+
+
+def responses_from(question_id: str, ballots: dict[str, str]) -> list[Response]:
+    return [Response(question_id, voter, *ballot_record(record)) for voter, record in ballots.items()]
+
+
+def data_steps(keys: SessionKeys, question_id: str, with_ballots: bool) -> list[Step]:
+    """The reads of one question's data (tally, voters, first-seen order, marks, and maybe its ballots)."""
+    steps: list[Step] = [
+        (hgetall, (keys.tally(question_id),)),
+        (hlen, (keys.ballots(question_id),)),
+        (hgetall, (keys.first_seen(question_id),)),
+        (hgetall, (keys.marks(question_id),)),
+    ]
+    if with_ballots:
+        steps.append((hgetall, (keys.ballots(question_id),)))
+    return steps
+
+
+def data_from(question: Question, replies: list[Any], with_ballots: bool) -> QuestionData:
+    """A question's data from the replies of its `data_steps` (consumed from the front of `replies`)."""
+    counts, voters, first, marks = replies[:4]
+    del replies[:4]
+    ballots: dict[str, StoredBallot] = {}
+    if with_ballots:
+        ballots = {voter: StoredBallot(*ballot_record(record)) for voter, record in replies.pop(0).items()}
+    first_seen = {key: float(at) for key, at in first.items()}
+    tally = Tally.of(question, ((key, int(value)) for key, value in counts.items()), int(voters), first_seen)
+    return QuestionData(tally, dict(marks), ballots)
 
 
 def participants_from(presence: dict[str, str], now: float, stale_after: float) -> int:
@@ -191,8 +266,12 @@ def hlen(pipe: Any, key: str) -> None:
     pipe.hlen(key)
 
 
-def xrange(pipe: Any, key: str) -> None:
-    pipe.xrange(key)
+def hmget(pipe: Any, key: str, fields: list[str]) -> None:
+    pipe.hmget(key, fields)
+
+
+def time(pipe: Any) -> None:
+    pipe.time()
 
 
 def zadd(pipe: Any, key: str, mapping: dict[str, float]) -> None:

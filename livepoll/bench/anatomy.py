@@ -24,7 +24,8 @@ from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
 from livepoll.backends.base import Backend
-from livepoll.model import Ballot, LiveState, Session, hash_host_key, make_question, new_join_code, voter_pseudonym
+from livepoll.kinds import choices_answer, make_question
+from livepoll.model import Ballot, LiveState, Session, hash_host_key, new_join_code, voter_pseudonym
 from livepoll.web.schemas import VoteMessage
 
 N = 20_000
@@ -70,7 +71,7 @@ def rule_steps() -> dict[str, float]:
     q = make_question(1, "Q", [f"option {n}" for n in range(1, 31)], None, None)
     return {
         "pydantic VoteMessage.model_validate_json": per_call(lambda: VoteMessage.model_validate_json(text)),
-        "Question.canonical_choices (30 options)": per_call(lambda: q.canonical_choices(["o2"])),
+        "kinds.choices_answer (30 options)": per_call(lambda: choices_answer(q, ["o2"])),
         "voter_pseudonym (HMAC-SHA256)": per_call(lambda: voter_pseudonym("secret", "12345678", "participant-id")),
         "json.dumps ack": per_call(lambda: json.dumps({"type": "ack", "ref": "17:1234.567890"})),
     }
@@ -88,7 +89,9 @@ async def backend_steps(backend: Backend, name: str, ballots: int = N) -> dict[s
     lookup = (time.process_time() - t0) / ballots * 1e6
 
     async def one(n: int) -> None:
-        await backend.cast_ballot(session.code, q, Ballot(q.id, f"v{n % 5000}", (f"o{1 + n % 4}",), time.time()))
+        await backend.cast_ballot(
+            session.code, q, Ballot.of(q.id, f"v{n % 5000}", choices_answer(q, [f"o{1 + n % 4}"]), time.time()), 1
+        )
 
     t0 = time.process_time()
     for wave in range(0, ballots, 2000):  # waves of 2,000 concurrent ballots (each voter changes its ballot)

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from livepoll import exports
 from livepoll.frames import OptionVotes, PublicQuestion
+from livepoll.kinds import BallotInput
 from livepoll.model import PollError, Session, group_join_code
 from livepoll.polls import QuestionDraft
 from livepoll.qr import join_link, qr_svg
@@ -130,6 +131,10 @@ async def public_session(request: Request) -> Session:
 async def get_session(request: Request) -> Response:
     session = await public_session(request)
     question = session.current_question
+    polls, participant = polls_of(request), credentials_of(request).participant(request)
+    mine = None
+    if participant is not None and question is not None:
+        mine = await polls.own_ballot(session.code, polls.voter(session.code, participant), question.id)
     body = SessionPublic(
         code=session.code,
         code_display=group_join_code(session.code),
@@ -137,6 +142,8 @@ async def get_session(request: Request) -> Response:
         question=None if question is None else PublicQuestion.of(question),
         voting_open=session.state.voting_open,
         resets=session.state.resets,
+        epoch=session.epoch,
+        ballot=mine,
     )
     response = json_response(body, headers={"Cache-Control": "no-store"})
     credentials_of(request).ensure_participant(response, request)
@@ -156,15 +163,24 @@ async def cast_vote(request: Request) -> Response:
         credentials.set_participant_cookie(response, request, cookie)
         return response
     body = await parse_body(request, VoteIn)
-    await polls_of(request).vote(code, participant, body.question, body.choices)
+    await polls_of(request).vote(code, participant, body.question, BallotInput(choices=body.choices))
     return json_response(Accepted())
 
 
 async def control(request: Request) -> Response:
     session = await host_session(request)
     body = await parse_body(request, ControlIn)
-    state = await polls_of(request).control(session, body.action, body.question)
-    return json_response(ControlResult.of(state, code=session.code))
+    done = await polls_of(request).control(session.code, body.action, body.question)
+    if done.host_key is None:
+        return json_response(ControlResult.of(done.session.state, code=session.code))
+    # A rotated key: answer with the new key and links; a host panel that used the host cookie gets the new
+    # cookie too, so its own presenter window reconnects with it while every old link stops working.
+    result = ControlResult.of(
+        done.session.state, code=session.code, host_key=done.host_key, links=links(request, done.session, done.host_key)
+    )
+    response = json_response(result)
+    credentials_of(request).set_host_cookie(response, request, session.code, done.host_key)
+    return response
 
 
 async def delete_session(request: Request) -> Response:
@@ -175,7 +191,7 @@ async def delete_session(request: Request) -> Response:
 
 async def results(request: Request) -> Response:
     session = await host_session(request)
-    tallies = await polls_of(request).tallies(session)
+    tallies = [(q, data.tally) for q, data in await polls_of(request).question_data(session)]
     body = Results(
         code=session.code,
         title=session.title,
@@ -208,7 +224,7 @@ def _delimiter(request: Request) -> str:
 
 async def export_results(request: Request) -> Response:
     session = await host_session(request)
-    tallies = await polls_of(request).tallies(session)
+    tallies = [(q, data.tally) for q, data in await polls_of(request).question_data(session)]
     return _csv(exports.results_csv(tallies, _delimiter(request)), f"livepoll-{session.code}-results.csv")
 
 

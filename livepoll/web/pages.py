@@ -15,7 +15,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll.backends.base import BackendUnavailable
-from livepoll.model import PollError, Question, Session, normalize_join_code
+from livepoll.kinds import BallotInput
+from livepoll.model import PollError, Session, normalize_join_code
+from livepoll.questions import Question
 from livepoll.web import pages_admin, pages_host
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
 from livepoll.web.state import credentials_of, polls_of
@@ -70,6 +72,7 @@ def participant_strings(page: Page) -> dict[str, Any]:
             "reconnected": _("Connected again."),
             "session_gone": _("This session has ended."),
             "results_title": _("Results"),
+            "votes_cleared": _("The host cleared the votes of this question: your earlier vote no longer counts."),
             "new_question": _("New question: %(text)s"),
             **{f"error_{code}": vote_error_message(page, code) for code in errors},
         },
@@ -100,7 +103,8 @@ async def phone_results(request: Request, session: Session) -> dict[str, Any] | 
     question = session.current_question
     if question is None or not session.state.results_on_phones:
         return None
-    for candidate, tally in await polls_of(request).tallies(session):
+    for candidate, data in await polls_of(request).question_data(session, host=False):
+        tally = data.tally
         if candidate.id == question.id:
             return {"voters": tally.voters, "options": [
                 {"id": o.id, "votes": tally.votes.get(o.id, 0)} for o in question.options]}
@@ -158,7 +162,13 @@ async def participant(request: Request) -> Response:
     session = found
     question = session.current_question
     results = await phone_results(request, session)
-    chosen = set(request.query_params.getlist("c"))
+    # "Counted" comes from the server only: the participant's stored ballot on the current question.
+    polls, participant_id = polls_of(request), credentials_of(request).participant(request)
+    mine = None
+    if participant_id is not None and question is not None:
+        mine = await polls.own_ballot(code, polls.voter(code, participant_id), question.id)
+    stored_choices = mine.get("choices") if mine is not None else None
+    chosen = set(request.query_params.getlist("c")) or set(stored_choices if isinstance(stored_choices, list) else ())
     error_code = request.query_params.get("error")
     error = None
     if error_code:
@@ -174,9 +184,9 @@ async def participant(request: Request) -> Response:
         "resets": session.state.resets,
         "lang": page.lang,
         "state": state,
+        "ballot": None if question is None else {"question": question.id, "ballot": mine},
         **participant_strings(page),
     }
-    voted = request.query_params.get("voted") == "1"
     response = page.render("participant.html", {
         "session": session,
         "question": question,
@@ -186,7 +196,7 @@ async def participant(request: Request) -> Response:
             "rows": results_rows(question, {o["id"]: o["votes"] for o in results["options"]}, results["voters"]),
         },
         "chosen": chosen,
-        "voted": voted and not error,
+        "voted": mine is not None and not error,
         "error": error,
         "config": config,
     })
@@ -219,14 +229,14 @@ async def vote_form(request: Request) -> Response:
         credentials.set_participant_cookie(response, request, cookie)
         return response
     try:
-        await polls_of(request).vote(code, participant_id, question_id, choices)
+        await polls_of(request).vote(code, participant_id, question_id, BallotInput(choices=choices))
     except PollError as exc:
         if exc.code == "not_found":
             return page.redirect(f"/{code}")
         return again(exc.code)
     except BackendUnavailable:
         return again("unavailable")
-    return page.redirect(f"/{code}?" + urlencode({"voted": "1", "c": choices}, doseq=True))
+    return page.redirect(f"/{code}")
 
 
 routes: list[BaseRoute] = [

@@ -12,16 +12,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll.backends.base import BackendUnavailable
-from livepoll.model import (
-    MAX_OPTION_CHARS,
-    MAX_OPTIONS,
-    MAX_QUESTION_CHARS,
-    MAX_QUESTIONS,
-    MAX_TITLE_CHARS,
-    MIN_OPTIONS,
-    PollError,
-)
+from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS, PollError
 from livepoll.polls import QuestionDraft
+from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS
 from livepoll.text import clean_text
 from livepoll.web.auth import ADMIN_COOKIE, HOST_COOKIE_PREFIX
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form

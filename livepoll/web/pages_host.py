@@ -150,6 +150,8 @@ def live_strings(page: Page) -> dict[str, Any]:
             "summary_option": _("%(label)s: %(votes)s (%(percent)s)."),
             "no_fullscreen": _("Full screen is not available in this browser."),
             "participants_unknown": _("Connected: –"),
+            "key_rotated": _("A new host key was made: the old host and presenter links no longer work. "
+                             "Use the links below."),
         },
         "plurals": {
             "voters": page.plural_forms("%(num)d person voted", "%(num)d people voted"),
@@ -187,6 +189,8 @@ async def control_panel(request: Request) -> Response:
         host_key = None
     notice = {
         "reset": page.gettext("The votes of that question were deleted."),
+        "rotated": page.gettext("A new host key was made: the old host and presenter links no longer work. "
+                                "Use the links below."),
     }.get(request.query_params.get("done", ""))
     error = request.query_params.get("error")
     return page.render("host_panel.html", {
@@ -220,14 +224,18 @@ async def control_form(request: Request) -> Response:
     panel = f"/host/{found.code}"
     try:
         action = ControlAction(action_name)
-        await polls_of(request).control(found, action, question)
+        done = await polls_of(request).control(found.code, action, question)
     except ValueError:
         return page.redirect(panel + "?" + urlencode({"error": "invalid_control"}))
     except PollError as exc:
         return page.redirect(panel + "?" + urlencode({"error": exc.code}))
     except BackendUnavailable:
         return page.redirect(panel + "?" + urlencode({"error": "unavailable"}))
-    return page.redirect(panel + ("?done=reset" if action is ControlAction.RESET else ""))
+    notices = {ControlAction.RESET: "?done=reset", ControlAction.ROTATE_KEY: "?done=rotated"}
+    response = page.redirect(panel + notices.get(action, ""))
+    if done.host_key is not None:
+        credentials_of(request).set_host_cookie(response, request, found.code, done.host_key)
+    return response
 
 
 async def presenter(request: Request) -> Response:

@@ -72,6 +72,12 @@ class SessionPublic(Shape):
     voting_open: bool
     resets: Annotated[int, Field(ge=0, description="Resets by the host so far; when it changes, a ballot the "
                                  "client remembers may be gone.")]
+    epoch: Annotated[str, Field(description="Changes when the server lost and rebuilt the session's state.")]
+    ballot: Annotated[
+        dict[str, Any] | None,
+        Field(description="The asking participant's counted ballot on the current question (its fields as "
+                          "sent), or null: what a phone shows as counted."),
+    ]
 
 
 class Accepted(Shape):
@@ -100,7 +106,11 @@ class LiveState(Shape):
 
 # `code` comes first on the wire: pydantic puts the fields of a later base class first.
 class ControlResult(LiveState, SessionCode):
-    """The session's live state after the action."""
+    """The session's live state after the action; after `rotate_key`, also the new host key and links (the
+    old key no longer works anywhere)."""
+
+    host_key: Annotated[Omittable[str], Field(description="The new host key (rotate_key only).")] = None
+    links: Annotated[Omittable[Links], Field(description="Links with the new key (rotate_key only).")] = None
 
 
 class QuestionResults(Shape):

@@ -6,15 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from livepoll.model import (
-    MAX_OPTION_CHARS,
-    MAX_OPTIONS,
-    MAX_QUESTION_CHARS,
-    MAX_QUESTIONS,
-    MAX_TITLE_CHARS,
-    MIN_OPTIONS,
-    ControlAction,
-)
+from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS, ControlAction
+from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS
 from livepoll.text import clean_text
 
 

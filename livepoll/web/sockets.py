@@ -16,9 +16,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.frames import encode_ack, encode_error
+from livepoll.kinds import BallotInput
 from livepoll.live import Close, LiveHub, Role, Viewer
 from livepoll.metrics import CONNECTIONS
-from livepoll.model import PollError, host_key_matches
+from livepoll.model import PollError, hash_host_key, host_key_matches
 from livepoll.polls import Polls
 from livepoll.web.auth import Credentials
 from livepoll.web.errors import UNCONFIRMED
@@ -75,10 +76,11 @@ async def participant_socket(ws: WebSocket) -> None:
         limiter.miss(ws)
         await ws.close(code=CLOSE_NOT_FOUND, reason="no session with this code")
         return
-    viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws))
+    voter = polls.voter(code, participant)
+    viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws), voter=voter)
     CONNECTIONS.labels("participant").inc()
     try:
-        await _participant_loop(ws, polls, code, polls.voter(code, participant))
+        await _participant_loop(ws, polls, code, voter)
     except WebSocketDisconnect:
         pass
     finally:
@@ -131,7 +133,7 @@ async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[
         where = ".".join(str(p) for p in first["loc"]) or "message"
         return encode_error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
     try:
-        await polls.vote_as(code, voter, vote.question, vote.choices)
+        await polls.vote_as(code, voter, vote.question, BallotInput(choices=vote.choices))
     except PollError as exc:
         return encode_error(vote.ref, exc.code, exc.message), True
     except BackendUnavailable:
@@ -156,7 +158,9 @@ async def presenter_socket(ws: WebSocket) -> None:
     if not admin and (key is None or not host_key_matches(session, key)):
         await ws.close(code=CLOSE_FORBIDDEN, reason="wrong host key")
         return
-    viewer: Viewer = await hub.join(code, Role.PRESENTER, ws.send_text, _closer(ws))
+    # A presenter that came in with the host key is closed when the key is rotated; an administrator is not.
+    key_hash = None if admin or key is None else hash_host_key(key)
+    viewer: Viewer = await hub.join(code, Role.PRESENTER, ws.send_text, _closer(ws), key_hash=key_hash)
     CONNECTIONS.labels("presenter").inc()
     try:
         while (await ws.receive())["type"] != "websocket.disconnect":
