@@ -16,7 +16,8 @@ import pytest
 import test_browser
 from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
 
-from livepoll.model import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS
+from livepoll.model import MAX_TITLE_CHARS
+from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS
 
 pytestmark = pytest.mark.browser
 

@@ -35,7 +35,8 @@ from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
 from websockets.asyncio.client import connect
 
 from livepoll import frames, live
-from livepoll.model import LiveState, Option, Question, QuestionKind, Snapshot, Tally
+from livepoll.model import LiveState, Snapshot, Tally
+from livepoll.questions import Option, Question, QuestionKind
 from livepoll.web import openapi
 from livepoll.web.api import MAX_BODY_BYTES
 from livepoll.web.api import routes as api_routes
