@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from livepoll.backends.base import Backend, BackendHealth, BackendUnavailable, CodeTaken
+from livepoll.backends.guesses import GuessBuckets, GuessBudget
 from livepoll.model import (
     Ballot,
     BallotOutcome,
@@ -472,6 +473,15 @@ class EmbeddedBackend(Backend):
                 "last_error": self._last_error,
             },
         )
+
+    # Guess budgets (one process: in memory) --------------------------------------------------------------
+
+    _guesses: GuessBuckets | None = None
+
+    async def spend_guess_budget(self, budget: GuessBudget, address_key: str, misses: int) -> float:
+        if self._guesses is None:
+            self._guesses = GuessBuckets()
+        return self._guesses.spend(budget, address_key, misses, time.monotonic())
 
 
 def _add_ballot(live: _LiveSession, question_id: str, voter: str, choices: Iterable[str], cast_at: float) -> None:

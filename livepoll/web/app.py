@@ -27,7 +27,7 @@ from livepoll.tasks import cancel_and_wait
 from livepoll.web import api, openapi, sockets
 from livepoll.web.auth import Credentials
 from livepoll.web.errors import exception_handlers
-from livepoll.web.limits import CodeGuessLimiter
+from livepoll.web.limits import GuessLimiter
 
 log = logging.getLogger("livepoll")
 
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         app.state.polls = Polls(store, secret)
         app.state.credentials = Credentials(settings, secret, admin_token)
         app.state.hub = LiveHub(store, settings.presenter_rate, settings.phone_rate)
-        app.state.code_guesses = CodeGuessLimiter()
+        app.state.guesses = GuessLimiter(store, secret)
         sweeper = asyncio.create_task(_sweep_expired(store, settings), name="livepoll-retention")
         try:
             yield
