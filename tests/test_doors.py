@@ -361,6 +361,33 @@ async def test_two_processes_on_one_redis_share_the_budget(
         assert (await to_second.get(f"/api/v1/sessions/{code}")).status_code == 429
 
 
+async def test_redis_keeps_a_keyed_hash_of_the_address_and_only_until_the_budget_is_full(
+    make_server: Callable[..., ServerProcess], client_for: Callable[[ServerProcess], LivepollClient]
+) -> None:
+    """IP addresses are personal data: Redis holds no address in clear, only a budget under a keyed hash of
+    it, with a TTL of the time until the budget is full again (3 misses: 3 s); valid codes record nothing."""
+    import redis.asyncio
+
+    server = make_server("redis")
+    code, _, _ = await client_for(server).create_session()
+    address, honest = unique_address(), unique_address()
+    async with client_from(server, honest) as phone:
+        assert (await phone.get(f"/api/v1/sessions/{code}")).status_code == 200
+    store = redis.asyncio.Redis.from_url(str(server.redis_url), decode_responses=True)
+    try:
+        assert await store.keys(f"{server.redis_prefix}:guesses:*") == []
+        async with client_from(server, address) as guesser:
+            for n in range(3):
+                assert (await guesser.get(f"/api/v1/sessions/{missing_code(n)}")).status_code == 404
+        keys = await store.keys(f"{server.redis_prefix}:guesses:*")
+        assert len(keys) == 1, keys
+        stored = " ".join([keys[0], *(await store.hgetall(keys[0])).values()])
+        assert address not in stored and honest not in stored, stored
+        assert 0 < await store.pttl(keys[0]) <= 3000 / REFILL
+    finally:
+        await store.aclose()
+
+
 # Cross-site ballots ------------------------------------------------------------------------------------------
 
 
