@@ -9,8 +9,15 @@ import qrcode
 import qrcode.image.svg
 
 
-def join_link(base_url: str, code: str) -> str:
-    return f"{base_url}/{code}"
+def join_link(base_url: str, code: str, token: str) -> str:
+    """The participant page with the session's join token: whoever follows it is never refused by the limit
+    on join-code guessing (see web/doors.py)."""
+    return f"{base_url}/{code}?t={token}"
+
+
+def qr_path(code: str, token: str) -> str:
+    """The QR code image of the join link; with the token, presenters behind a cooling address load it too."""
+    return f"/api/v1/sessions/{code}/qr.svg?t={token}"
 
 
 @functools.lru_cache(maxsize=256)

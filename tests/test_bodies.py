@@ -323,7 +323,7 @@ async def test_client_leaving_mid_upload_is_not_a_server_error(make_server: Call
 def largest_session() -> dict[str, object]:
     """100 questions of 30 options, every text at its longest, in Ukrainian (2 bytes a letter in UTF-8)."""
     from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS
-from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS
+    from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS
 
     def text(prefix: str, length: int) -> str:
         return (prefix + " " + "Чи підтримуєте ви це рішення? " * length)[:length]

@@ -214,7 +214,7 @@ async def test_control_panel_buttons_use_the_api_and_show_the_live_state(
     """In the control panel, Close voting and Show results on phones change the session (the phone
     follows), the preview shows a new vote live, the copy button reports success and reset (after its
     confirmation step) deletes the votes, which the phone shows by offering a fresh vote."""
-    code, key, _ = await api.create_session(options=["tak", "nie"])
+    code, key, created = await api.create_session(options=["tak", "nie"])
     console = Console()
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base_url)
@@ -241,7 +241,7 @@ async def test_control_panel_buttons_use_the_api_and_show_the_live_state(
 
     await panel.click("#copy-join")
     await panel.wait_for_function("() => /Link copied/.test(document.querySelector('#panel-status').textContent)")
-    assert await panel.evaluate("navigator.clipboard.readText()") == server.url(f"/{code}")
+    assert await panel.evaluate("navigator.clipboard.readText()") == created["links"]["join"]  # type: ignore[index]
 
     await panel.click('.question-item[data-question="q1"] details.reset summary')
     await panel.click('.question-item[data-question="q1"] form[data-action="reset"] button')

@@ -240,12 +240,16 @@ async def test_wrong_host_key_closes_with_4403(api: LivepollClient, server: Serv
             assert frames == [], wrong
 
 
-async def test_unknown_session_closes_with_4404(api: LivepollClient, server: ServerProcess) -> None:
-    """Presenter and participant sockets for a code with no session are closed with 4404."""
+async def test_unknown_session_closes_participants_with_4404_and_presenters_with_4403(
+    api: LivepollClient, server: ServerProcess
+) -> None:
+    """A participant socket for a code with no session is closed with 4404; a presenter socket with a key
+    to it with 4403, exactly as a wrong key to an existing session (a key tells nothing about codes)."""
     _, key, _ = await api.create_session()
-    for url in (presenter_url(server, "01234567", key), participant_url(server, "01234567")):
-        async with open_ws(url) as ws:
-            assert await expect_close(ws, 4404) == []
+    async with open_ws(participant_url(server, "01234567")) as ws:
+        assert await expect_close(ws, 4404) == []
+    async with open_ws(presenter_url(server, "01234567", key)) as ws:
+        assert await expect_close(ws, 4403) == []
 
 
 @pytest.mark.parametrize("which", ["presenter", "participant"])
@@ -405,7 +409,7 @@ async def test_participant_gets_state_on_connect_and_every_change(api: LivepollC
     public_q1, public_q2 = body["questions"]  # type: ignore[misc]
     async with open_ws(participant_url(server, code)) as ws:
         assert ws.response is not None
-        assert "lp_pid=" in ws.response.headers.get("set-cookie", "")
+        assert any("lp_pid=" in value for value in ws.response.headers.get_all("set-cookie"))
         state = await recv(ws)
         assert state["type"] == "state" and state["voting_open"] is True
         assert state["question"] == public_q1

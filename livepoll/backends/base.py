@@ -14,6 +14,7 @@ import abc
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
+from livepoll.backends.guesses import GuessBudget
 from livepoll.model import Ballot, BallotOutcome, Change, QuestionData, Response, Session, Snapshot
 from livepoll.questions import Question
 
@@ -151,3 +152,12 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def health(self) -> BackendHealth: ...
+
+    # Guess budgets ---------------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def spend_guess_budget(self, budget: GuessBudget, address_key: str, misses: int) -> float:
+        """Record `misses` wrong guesses (0: only ask) by one address, named by an opaque key (a keyed hash,
+        never the address), shared by every process of the deployment; return how many seconds the address
+        must still wait before it may guess again (0.0: it may). The state is forgotten as soon as the
+        bucket would be full again."""

@@ -36,6 +36,7 @@ from livepoll.backends.base import (
     Decide,
 )
 from livepoll.backends.embedded_schema import open_database, session_from_row, session_row, state_json
+from livepoll.backends.guesses import GuessBuckets, GuessBudget
 from livepoll.backends.records import Counts, decode_counts, encode_counts
 from livepoll.kinds import lists_ballots
 from livepoll.model import (
@@ -563,6 +564,15 @@ class EmbeddedBackend(Backend):
                 "last_error": self._last_error,
             },
         )
+
+    # Guess budgets (one process: in memory) --------------------------------------------------------------
+
+    _guesses: GuessBuckets | None = None
+
+    async def spend_guess_budget(self, budget: GuessBudget, address_key: str, misses: int) -> float:
+        if self._guesses is None:
+            self._guesses = GuessBuckets()
+        return self._guesses.spend(budget, address_key, misses, time.monotonic())
 
 
 def _gate_refusal(session: Session, question_id: str, gate: str, now: float) -> BallotOutcome | None:

@@ -28,6 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from livepoll.backends import redis_layout as layout
 from livepoll.backends import redis_presence
 from livepoll.backends.base import QUESTION_GATE, Backend, BackendHealth, BackendUnavailable, CodeTaken, Decide
+from livepoll.backends.guesses import GuessBudget
 from livepoll.backends.redis_ballots import REDIS_FAILURES, BallotWriter
 from livepoll.backends.redis_layout import Script, SessionKeys, Step, valid_code
 from livepoll.backends.redis_notices import NoticeListener
@@ -604,3 +605,13 @@ class RedisBackend(Backend):
         if listener is not None:
             detail.update(listener.detail())
         return BackendHealth(ready=writing and listening and redis_ok, detail=detail)
+
+    # Guess budgets (shared by every process: one script on Redis's clock) -------------------------------
+
+    _guess_script = Script("guesses")
+
+    async def spend_guess_budget(self, budget: GuessBudget, address_key: str, misses: int) -> float:
+        key = f"{self.prefix}:guesses:{budget.name}:{address_key}"
+        args = [misses, budget.burst, budget.refill_per_second, round(budget.cooling_seconds * 1000)]
+        wait_ms = await self._call("guesses", self._guess_script.run(self._redis(), [key], args))
+        return int(wait_ms) / 1000.0

@@ -15,6 +15,8 @@ Every key of a session carries its join code as a Cluster hash tag, so each scri
     {p}:{CODE}:notices        pub/sub channel: "changed" notices carrying the new version
     {p}:sessions              sorted set: code -> last activity (the index for listing and expiry)
     {p}:secret:{NAME}         string: a secret all processes share
+    {p}:guesses:{BUDGET}:{H}  hash: one address's guess budget (level, at, till); H is a keyed hash of the
+                              address; expires when the budget is full again (redis_guesses.lua)
 """
 
 from __future__ import annotations

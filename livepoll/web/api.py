@@ -14,9 +14,9 @@ from livepoll.frames import OptionVotes, PublicQuestion
 from livepoll.kinds import BallotInput
 from livepoll.model import PollError, Session, group_join_code
 from livepoll.polls import QuestionDraft
-from livepoll.qr import join_link, qr_svg
+from livepoll.qr import join_link, qr_path, qr_svg
+from livepoll.web import doors
 from livepoll.web.errors import error_response
-from livepoll.web.limits import CodeGuessLimiter
 from livepoll.web.responses import (
     Accepted,
     ControlResult,
@@ -49,39 +49,43 @@ async def parse_body(request: Request, model: type[Body]) -> Body:
         raise PollError("invalid_body", f"{where}: {first['msg']}", 422) from None
 
 
-def require_admin(request: Request) -> None:
+async def require_admin(request: Request) -> None:
+    """The admin token as `Authorization: Bearer` (throttled per address), or the admin login cookie."""
     credentials = credentials_of(request)
-    if not credentials.is_admin(request):
+    bearer = credentials.bearer(request)
+    if request.method in UNSAFE_METHODS:
+        doors.guard_change(request, cookie=bearer is None)
+    if bearer is None and credentials.has_admin_cookie(request):
+        return
+    if not await doors.admin_token_ok(request, bearer):
         raise PollError("unauthorized", "This needs the admin token (Authorization: Bearer <token>).", 401)
-    if request.method in UNSAFE_METHODS and credentials.same_origin(request) is False:
-        raise PollError("foreign_origin", "This request came from another site.", 403)
 
 
 async def host_session(request: Request) -> Session:
-    """The session named in the path, if the request carries its host key (or an admin login).
-
-    A key read from a cookie counts for state-changing requests only when the browser says the request
-    came from this server's own pages, so another site cannot drive a host's session (CSRF)."""
-    polls, credentials = polls_of(request), credentials_of(request)
+    """The session named in the path, if the request carries its host key (or an admin login); the rules
+    are in `doors.host_session`. A state change that only a cookie authenticates must come from this
+    server's own pages, as JSON (`doors.guard_change`), so another site cannot drive a host's session."""
+    credentials = credentials_of(request)
     code = request.path_params["code"]
-    session = await polls.session(code)
-    unsafe = request.method in UNSAFE_METHODS
-    from_cookie = not request.headers.get("authorization") and not request.query_params.get("key")
-    if unsafe and from_cookie and credentials.same_origin(request) is False:
-        raise PollError("foreign_origin", "This request came from another site.", 403)
-    if credentials.is_admin(request):
-        return session
-    return await polls.host_session(code, credentials.host_key(request, code))
+    bearer = credentials.bearer(request)
+    by_cookie = bearer is None and not request.query_params.get("key")
+    if request.method in UNSAFE_METHODS:
+        doors.guard_change(request, cookie=by_cookie)
+    admin = (by_cookie and credentials.has_admin_cookie(request)) or await doors.admin_bearer(request, bearer)
+    key = credentials.host_key(request, code)
+    return await doors.host_session(request, code, key, admin=admin)
 
 
 def links(request: Request, session: Session, host_key: str) -> Links:
-    base = credentials_of(request).base_url(request)
+    credentials = credentials_of(request)
+    base = credentials.base_url(request)
     code = session.code
+    token = credentials.join_token(code)
     return Links(
-        join=join_link(base, code),
+        join=join_link(base, code, token),
         present=f"{base}/present/{code}?key={host_key}",
         host=f"{base}/host/{code}?key={host_key}",
-        qr_svg=f"{base}/api/v1/sessions/{code}/qr.svg",
+        qr_svg=f"{base}{qr_path(code, token)}",
         export_csv=f"{base}/api/v1/sessions/{code}/export.csv",
         responses_csv=f"{base}/api/v1/sessions/{code}/responses.csv",
     )
@@ -91,7 +95,7 @@ def links(request: Request, session: Session, host_key: str) -> Links:
 
 
 async def create_session(request: Request) -> Response:
-    require_admin(request)
+    await require_admin(request)
     body = await parse_body(request, SessionIn)
     drafts = [QuestionDraft(q.text, q.options, q.max_choices, q.allow_change) for q in body.questions]
     created = await polls_of(request).create(body.title, drafts)
@@ -108,7 +112,7 @@ async def create_session(request: Request) -> Response:
 
 
 async def list_sessions(request: Request) -> Response:
-    require_admin(request)
+    await require_admin(request)
     sessions = await polls_of(request).backend.list_sessions()
     summaries = [
         SessionSummary(code=s.code, title=s.title, created_at=s.created_at, questions=len(s.questions))
@@ -118,14 +122,8 @@ async def list_sessions(request: Request) -> Response:
 
 
 async def public_session(request: Request) -> Session:
-    """The session named in the path, for anyone; wrong codes count against the address (guessing)."""
-    limiter: CodeGuessLimiter = request.app.state.code_guesses
-    limiter.check(request)
-    try:
-        return await polls_of(request).session(request.path_params["code"])
-    except PollError:
-        limiter.miss(request)
-        raise
+    """The session named in the path, for anyone, behind the public door (`doors.public`)."""
+    return await doors.public_session(request, request.path_params["code"])
 
 
 async def get_session(request: Request) -> Response:
@@ -146,12 +144,15 @@ async def get_session(request: Request) -> Response:
         ballot=mine,
     )
     response = json_response(body, headers={"Cache-Control": "no-store"})
-    credentials_of(request).ensure_participant(response, request)
+    credentials = credentials_of(request)
+    credentials.ensure_participant(response, request)  # first: simple clients keep the first Set-Cookie
+    credentials.remember_joined(response, request, session.code)
     return response
 
 
 async def cast_vote(request: Request) -> Response:
     code = request.path_params["code"]
+    doors.guard_change(request, cookie=True)  # the participant cookie is the only credential of a ballot
     credentials = credentials_of(request)
     participant = credentials.participant(request)
     if participant is None:
@@ -163,7 +164,9 @@ async def cast_vote(request: Request) -> Response:
         credentials.set_participant_cookie(response, request, cookie)
         return response
     body = await parse_body(request, VoteIn)
-    await polls_of(request).vote(code, participant, body.question, BallotInput(choices=body.choices))
+    polls = polls_of(request)
+    choices = BallotInput(choices=body.choices)
+    await doors.public(request, code, lambda: polls.vote(code, participant, body.question, choices))
     return json_response(Accepted())
 
 
@@ -237,7 +240,8 @@ async def export_responses(request: Request) -> Response:
 
 async def qr(request: Request) -> Response:
     session = await public_session(request)
-    link = join_link(credentials_of(request).base_url(request), session.code)
+    credentials = credentials_of(request)
+    link = join_link(credentials.base_url(request), session.code, credentials.join_token(session.code))
     return Response(qr_svg(link), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
 
 

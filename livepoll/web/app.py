@@ -24,11 +24,11 @@ from livepoll.live import LiveHub
 from livepoll.polls import Polls
 from livepoll.resources import static_dir
 from livepoll.tasks import cancel_and_wait
-from livepoll.web import api, openapi, sockets
+from livepoll.web import api, doors, openapi, sockets
 from livepoll.web.auth import Credentials
 from livepoll.web.bodies import BodyLimits, BoundedBodies
 from livepoll.web.errors import exception_handlers
-from livepoll.web.limits import CodeGuessLimiter
+from livepoll.web.limits import GuessLimiter
 from livepoll.web.state import credentials_of
 
 log = logging.getLogger("livepoll")
@@ -92,7 +92,9 @@ async def readyz(request: Request) -> Response:
     health = backend.health()
     metrics.BACKEND_READY.set(1 if health.ready else 0)
     body: dict[str, object] = {"ready": health.ready}
-    if credentials_of(request).is_admin(request):
+    credentials = credentials_of(request)
+    bearer = credentials.bearer(request)
+    if (bearer is None and credentials.has_admin_cookie(request)) or await doors.admin_token_ok(request, bearer):
         body["backend"] = health.detail
     return JSONResponse(body, status_code=200 if health.ready else 503)
 
@@ -138,7 +140,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         app.state.polls = Polls(store, secret)
         app.state.credentials = Credentials(settings, secret, admin_token)
         app.state.hub = LiveHub(store, settings.presenter_rate, settings.phone_rate)
-        app.state.code_guesses = CodeGuessLimiter()
+        app.state.guesses = GuessLimiter(store, secret)
         sweeper = asyncio.create_task(_sweep_expired(store, settings), name="livepoll-retention")
         try:
             yield

@@ -21,7 +21,7 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 async def poll_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PollError)
-    return error_response(exc.status, exc.code, exc.message)
+    return error_response(exc.status, exc.code, exc.message, getattr(exc, "headers", None))
 
 
 async def backend_unavailable(request: Request, exc: Exception) -> Response:

@@ -18,8 +18,10 @@ from livepoll.backends.base import BackendUnavailable
 from livepoll.kinds import BallotInput
 from livepoll.model import PollError, Session, normalize_join_code
 from livepoll.questions import Question
-from livepoll.web import pages_admin, pages_host
+from livepoll.web import doors, pages_admin, pages_host
+from livepoll.web.limits import TooManyAttempts
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
+from livepoll.web.pages_host import too_many_attempts
 from livepoll.web.state import credentials_of, polls_of
 
 # A ballot has one `question` and at most 30 `choices`; anything much larger is not our form.
@@ -126,22 +128,21 @@ async def enter_code(request: Request) -> Response:
     return page.redirect(f"/{code}")
 
 
+def session_not_found(page: Page, code: str) -> Response:
+    _ = page.gettext
+    return page.error(404, _("Session not found"),
+                      _("There is no session with the code %(code)s. Check the code and try again.")
+                      % {"code": code}, join_form=True)
+
+
 async def _session_or_error(request: Request, page: Page, code: str) -> Session | Response:
     _ = page.gettext
-    limiter = getattr(request.app.state, "code_guesses", None)
     try:
-        if limiter is not None:
-            limiter.check(request)
-        return await polls_of(request).session(code)
-    except PollError as exc:
-        if exc.status == 429:
-            return page.error(429, _("Too many attempts"),
-                              _("Too many wrong codes were tried from this network. Wait a minute and try again."))
-        if limiter is not None:
-            limiter.miss(request)
-        return page.error(404, _("Session not found"),
-                          _("There is no session with the code %(code)s. Check the code and try again.")
-                          % {"code": code}, join_form=True)
+        return await doors.public_session(request, code)
+    except TooManyAttempts as exc:
+        return too_many_attempts(page, exc)
+    except PollError:
+        return session_not_found(page, code)
     except BackendUnavailable:
         return page.error(503, _("Temporarily unavailable"),
                           _("The server cannot reach its data just now. Please reload in a moment."))
@@ -155,7 +156,8 @@ async def participant(request: Request) -> Response:
         _ = page.gettext
         return page.error(404, _("Page not found"), _("There is no page at this address."), join_form=True)
     if code != typed:
-        return page.redirect(f"/{code}", 308)
+        query = request.url.query
+        return page.redirect(f"/{code}" + (f"?{query}" if query else ""), 308)
     found = await _session_or_error(request, page, code)
     if isinstance(found, Response):
         return found
@@ -200,7 +202,9 @@ async def participant(request: Request) -> Response:
         "error": error,
         "config": config,
     })
-    credentials_of(request).ensure_participant(response, request)
+    credentials = credentials_of(request)
+    credentials.ensure_participant(response, request)
+    credentials.remember_joined(response, request, code)
     return response
 
 
@@ -228,11 +232,16 @@ async def vote_form(request: Request) -> Response:
         _, cookie = credentials.new_participant()
         credentials.set_participant_cookie(response, request, cookie)
         return response
+    polls = polls_of(request)
     try:
-        await polls_of(request).vote(code, participant_id, question_id, BallotInput(choices=choices))
+        await doors.public(
+            request, code, lambda: polls.vote(code, participant_id, question_id, BallotInput(choices=choices))
+        )
+    except TooManyAttempts as exc:
+        return too_many_attempts(page, exc)
     except PollError as exc:
         if exc.code == "not_found":
-            return page.redirect(f"/{code}")
+            return session_not_found(page, code)
         return again(exc.code)
     except BackendUnavailable:
         return again("unavailable")

@@ -16,7 +16,9 @@ from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS, PollError
 from livepoll.polls import QuestionDraft
 from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS
 from livepoll.text import clean_text
+from livepoll.web import doors
 from livepoll.web.auth import ADMIN_COOKIE, HOST_COOKIE_PREFIX
+from livepoll.web.limits import TooManyAttempts
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
 from livepoll.web.state import credentials_of, polls_of
 
@@ -47,7 +49,7 @@ async def _host_home(request: Request, page: Page, *, title: str = "",
 
 async def host_home(request: Request) -> Response:
     page = Page(request)
-    if credentials_of(request).is_admin(request):
+    if credentials_of(request).has_admin_cookie(request):
         return await _host_home(request, page)
     return page.render("host_login.html", {"error": None})
 
@@ -59,7 +61,14 @@ async def host_login(request: Request) -> Response:
     async with request.form(max_files=0, max_fields=8, max_part_size=4096) as form:
         token = str(form.get("token") or "").strip()
     credentials = credentials_of(request)
-    if not credentials.admin_token_matches(token):
+    try:
+        right = await doors.admin_token_ok(request, token)
+    except TooManyAttempts as exc:
+        error = page.gettext("Too many wrong tokens were tried from this network. Wait a few minutes and try again.")
+        response = page.render("host_login.html", {"error": error}, 429)
+        response.headers.update(exc.headers)
+        return response
+    if not right:
         error = page.gettext("This is not the admin token. It was printed when the server first started.")
         return page.render("host_login.html", {"error": error}, 401)
     response = page.redirect("/host")
@@ -151,7 +160,7 @@ async def create_session(request: Request) -> Response:
     if not same_origin_form(request):
         return forbidden_form(page)
     credentials = credentials_of(request)
-    if not credentials.is_admin(request):
+    if not credentials.has_admin_cookie(request):
         return page.render("host_login.html", {"error": page.gettext("Please log in first.")}, 401)
     async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_FIELD_BYTES) as form:
         title = clean_text(str(form.get("title") or ""))

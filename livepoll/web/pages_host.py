@@ -23,34 +23,29 @@ from livepoll.model import (
     host_key_matches,
     normalize_join_code,
 )
-from livepoll.qr import join_link
+from livepoll.qr import join_link, qr_path
+from livepoll.web import doors
 from livepoll.web.auth import HOST_COOKIE_PREFIX
+from livepoll.web.limits import TooManyAttempts
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
 from livepoll.web.state import credentials_of, polls_of
 
 # Access -----------------------------------------------------------------------------------------------------
 
 
-async def _session(request: Request, page: Page, code: str | None) -> Session | Response:
+def _unavailable(page: Page) -> Response:
     _ = page.gettext
-    if code is None:
-        return page.error(404, _("Page not found"), _("There is no page at this address."))
-    try:
-        return await polls_of(request).session(code)
-    except PollError:
-        return page.error(404, _("Session not found"),
-                          _("There is no session with the code %(code)s.") % {"code": code})
-    except BackendUnavailable:
-        return page.error(503, _("Temporarily unavailable"),
-                          _("The server cannot reach its data just now. Please reload in a moment."))
+    return page.error(503, _("Temporarily unavailable"),
+                      _("The server cannot reach its data just now. Please reload in a moment."))
 
 
-def _has_host_rights(request: Request, session: Session) -> bool:
-    credentials = credentials_of(request)
-    if credentials.is_admin(request):
-        return True
-    key = request.cookies.get(HOST_COOKIE_PREFIX + session.code)
-    return bool(key) and host_key_matches(session, key or "")
+def too_many_attempts(page: Page, refused: TooManyAttempts) -> Response:
+    """The page of a refused door (429), the same whether the session exists or not (pages.py uses it too)."""
+    _ = page.gettext
+    response = page.error(429, _("Too many attempts"),
+                          _("Too many wrong codes were tried from this network. Wait a minute and try again."))
+    response.headers.update(refused.headers)
+    return response
 
 
 def _no_host_rights(page: Page, request: Request) -> Response:
@@ -64,28 +59,50 @@ def _no_host_rights(page: Page, request: Request) -> Response:
     return page.render("host_denied.html", {"message": message}, 403)
 
 
-def _exchange_key(request: Request, page: Page, session: Session, path: str) -> Response | None:
-    """`?key=` → host cookie → 303 to the bare path, so the key never stays in the address bar."""
-    key = request.query_params.get("key")
-    if key is None:
-        return None
-    if not host_key_matches(session, key):
+async def _host_session(request: Request, page: Page, code: str) -> Session | Response:
+    """The host door (doors.host_session) with the session's host cookie or the admin login: without either,
+    or with a cookie that does not open the session, the same 403 page whether the session exists or not."""
+    credentials = credentials_of(request)
+    key = request.cookies.get(HOST_COOKIE_PREFIX + code)
+    try:
+        return await doors.host_session(request, code, key, admin=credentials.has_admin_cookie(request))
+    except TooManyAttempts as exc:
+        return too_many_attempts(page, exc)
+    except PollError as exc:
+        if exc.status == 404:  # only an admin learns that a session does not exist
+            _ = page.gettext
+            return page.error(404, _("Session not found"),
+                              _("There is no session with the code %(code)s.") % {"code": code})
+        return _no_host_rights(page, request)
+    except BackendUnavailable:
+        return _unavailable(page)
+
+
+async def _exchange_key(request: Request, page: Page, code: str, key: str, path: str) -> Response:
+    """`?key=` → host cookie → 303 to the bare path, so the key never stays in the address bar. A key that
+    does not open the session goes to `?wrong_key=1`, whether the session exists or not."""
+    try:
+        session = await doors.host_session(request, code, key, admin=False)
+    except TooManyAttempts as exc:
+        return too_many_attempts(page, exc)
+    except PollError:
         return page.redirect(f"{path}?wrong_key=1")
+    except BackendUnavailable:
+        return _unavailable(page)
     response = page.redirect(path)
     credentials_of(request).set_host_cookie(response, request, session.code, key)
     return response
 
 
 async def _host_page(request: Request, page: Page, path: str) -> Session | Response:
-    found = await _session(request, page, normalize_join_code(request.path_params["code"]))
-    if isinstance(found, Response):
-        return found
-    exchanged = _exchange_key(request, page, found, path.format(code=found.code))
-    if exchanged is not None:
-        return exchanged
-    if not _has_host_rights(request, found):
-        return _no_host_rights(page, request)
-    return found
+    code = normalize_join_code(request.path_params["code"])
+    if code is None:
+        _ = page.gettext
+        return page.error(404, _("Page not found"), _("There is no page at this address."))
+    key = request.query_params.get("key")
+    if key is not None:
+        return await _exchange_key(request, page, code, key, path.format(code=code))
+    return await _host_session(request, page, code)
 
 
 def _join_display(request: Request) -> str:
@@ -111,7 +128,7 @@ async def _host_screen(request: Request, page: Page, path: str) -> tuple[Session
     except BackendUnavailable:
         return page.error(503, _("Temporarily unavailable"),
                           _("The server cannot reach its data just now. Please reload in a moment."))
-    if snapshot is None:
+    if snapshot is None:  # deleted since the door let the host in
         return page.error(404, _("Session not found"),
                           _("There is no session with the code %(code)s.") % {"code": found.code})
     return found, presenter_frame(snapshot)
@@ -184,6 +201,7 @@ async def control_panel(request: Request) -> Response:
     code = session.code
     credentials = credentials_of(request)
     base = credentials.base_url(request)
+    token = credentials.join_token(code)
     host_key = request.cookies.get(HOST_COOKIE_PREFIX + code)
     if host_key is not None and not host_key_matches(session, host_key):
         host_key = None
@@ -196,7 +214,8 @@ async def control_panel(request: Request) -> Response:
     return page.render("host_panel.html", {
         "session": session,
         "state": session.state,
-        "join_url": join_link(base, code),
+        "join_url": join_link(base, code, token),
+        "qr_url": qr_path(code, token),
         "join_display": _join_display(request),
         "host_link": None if host_key is None else f"{base}/host/{code}?key={host_key}",
         "present_link": None if host_key is None else f"{base}/present/{code}?key={host_key}",
@@ -213,11 +232,13 @@ async def control_form(request: Request) -> Response:
     page = Page(request)
     if not same_origin_form(request):
         return forbidden_form(page)
-    found = await _session(request, page, normalize_join_code(request.path_params["code"]))
+    code = normalize_join_code(request.path_params["code"])
+    if code is None:
+        _ = page.gettext
+        return page.error(404, _("Page not found"), _("There is no page at this address."))
+    found = await _host_session(request, page, code)
     if isinstance(found, Response):
         return found
-    if not _has_host_rights(request, found):
-        return _no_host_rights(page, request)
     async with request.form(max_files=0, max_fields=8, max_part_size=1024) as form:
         action_name = str(form.get("action") or "")
         question = str(form.get("question") or "") or None
@@ -244,9 +265,12 @@ async def presenter(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     session, initial = found
+    credentials = credentials_of(request)
+    token = credentials.join_token(session.code)
     return page.render("presenter.html", {
         "session": session,
-        "join_url": join_link(credentials_of(request).base_url(request), session.code),
+        "join_url": join_link(credentials.base_url(request), session.code, token),
+        "qr_url": qr_path(session.code, token),
         "join_display": _join_display(request),
         "results": initial,
         "config": {"code": session.code, "lang": page.lang, "questions": _questions_config(session),

@@ -19,11 +19,11 @@ from livepoll.frames import encode_ack, encode_error
 from livepoll.kinds import BallotInput
 from livepoll.live import Close, LiveHub, Role, Viewer
 from livepoll.metrics import CONNECTIONS
-from livepoll.model import PollError, hash_host_key, host_key_matches
+from livepoll.model import PollError, hash_host_key
 from livepoll.polls import Polls
+from livepoll.web import doors
 from livepoll.web.auth import Credentials
 from livepoll.web.errors import UNCONFIRMED
-from livepoll.web.limits import CodeGuessLimiter
 from livepoll.web.schemas import VoteMessage
 
 log = logging.getLogger("livepoll.sockets")
@@ -33,6 +33,9 @@ CLOSE_UNSUPPORTED = 1003
 CLOSE_POLICY = 1008
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
+# A refused door (doors.py) as a close code: 401/403 → 4403, 404 → 4404, 429 → 4429.
+CLOSE_FOR_STATUS = {401: CLOSE_FORBIDDEN, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND, 429: CLOSE_TOO_MANY}
 
 # A participant sends a ballot now and then; more messages than this per second is a broken or hostile
 # client, and so is a run of malformed messages.
@@ -54,6 +57,12 @@ async def _refuse_foreign_origin(ws: WebSocket, credentials: Credentials) -> boo
     return False
 
 
+async def _refuse(ws: WebSocket, exc: PollError, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Accept, then close with the code of the refusal: a browser's script only ever sees close codes."""
+    await ws.accept(headers=headers)
+    await ws.close(code=CLOSE_FOR_STATUS.get(exc.status, CLOSE_POLICY), reason=exc.message[:120])
+
+
 async def participant_socket(ws: WebSocket) -> None:
     polls, credentials, hub = _state(ws)
     code = ws.path_params["code"]
@@ -64,18 +73,15 @@ async def participant_socket(ws: WebSocket) -> None:
     if participant is None:
         participant, cookie = credentials.new_participant()
         headers.append(credentials.participant_cookie_header(ws, cookie))
-    limiter: CodeGuessLimiter = ws.app.state.code_guesses
     try:
-        limiter.check(ws)
-    except PollError:
-        await ws.close(code=CLOSE_POLICY)  # before accept: the handshake is refused
+        await doors.public_session(ws, code)
+    except PollError as exc:
+        await _refuse(ws, exc, headers)
         return
-    session = await polls.backend.get_session(code)
+    joined = credentials.joined_cookie_header(ws, code)
+    if joined is not None:
+        headers.append(joined)
     await ws.accept(headers=headers)
-    if session is None:
-        limiter.miss(ws)
-        await ws.close(code=CLOSE_NOT_FOUND, reason="no session with this code")
-        return
     voter = polls.voter(code, participant)
     viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws), voter=voter)
     CONNECTIONS.labels("participant").inc()
@@ -142,22 +148,20 @@ async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[
 
 
 async def presenter_socket(ws: WebSocket) -> None:
-    polls, credentials, hub = _state(ws)
+    _, credentials, hub = _state(ws)
     code = ws.path_params["code"]
     if await _refuse_foreign_origin(ws, credentials):
         return
     # Without Origin this is not a browser: host rights need the key itself, not a cookie.
     browser = credentials.same_origin(ws) is True
     key = credentials.host_key(ws, code, cookie=browser)
-    session = await polls.backend.get_session(code)
+    admin = browser and credentials.has_admin_cookie(ws)
+    try:
+        await doors.host_session(ws, code, key, admin=admin)
+    except PollError as exc:
+        await _refuse(ws, exc)
+        return
     await ws.accept()
-    if session is None:
-        await ws.close(code=CLOSE_NOT_FOUND, reason="no session with this code")
-        return
-    admin = browser and credentials.is_admin(ws)
-    if not admin and (key is None or not host_key_matches(session, key)):
-        await ws.close(code=CLOSE_FORBIDDEN, reason="wrong host key")
-        return
     # A presenter that came in with the host key is closed when the key is rotated; an administrator is not.
     key_hash = None if admin or key is None else hash_host_key(key)
     viewer: Viewer = await hub.join(code, Role.PRESENTER, ws.send_text, _closer(ws), key_hash=key_hash)
