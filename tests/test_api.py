@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 import qrcode
-import websockets
 from itsdangerous import Signer
 from support.addresses import client_from, unique_address
 from support.server import ADMIN_TOKEN, SECRET, LivepollClient, ServerProcess
