@@ -35,11 +35,15 @@ from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
 from websockets.asyncio.client import connect
 
 from livepoll import frames, live
+from livepoll.config import Settings
 from livepoll.model import LiveState, Snapshot, Tally
 from livepoll.questions import Option, Question, QuestionKind
 from livepoll.web import openapi
-from livepoll.web.api import MAX_BODY_BYTES
 from livepoll.web.api import routes as api_routes
+
+# The servers run with the default body limits (LIVEPOLL_MAX_BODY_BYTES, LIVEPOLL_MAX_LARGE_BODY_BYTES).
+BODY_BYTES: int = Settings.model_fields["max_body_bytes"].default
+LARGE_BODY_BYTES: int = Settings.model_fields["max_large_body_bytes"].default
 
 DOCS_API = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 Document = dict[str, Any]
@@ -213,7 +217,7 @@ async def test_every_answer_is_documented(api: LivepollClient, server: ServerPro
     admin, host, wrong = api.admin_headers(), api.host_headers(key), api.host_headers(other_key)
     phone = api.participant()
     unknown = "10000019"
-    big = {"content": b'{"title": "' + b"x" * (MAX_BODY_BYTES + 1) + b'"}',
+    big = {"content": b'{"title": "' + b"x" * (LARGE_BODY_BYTES + 1) + b'"}',
            "headers": {**admin, "Content-Type": "application/json"}}
 
     def ballot(question: str, *choices: str) -> dict[str, Any]:
@@ -245,7 +249,7 @@ async def test_every_answer_is_documented(api: LivepollClient, server: ServerPro
         (phone, "POST", f"{SESSION}/votes", code, ballot("q1", "o1", "o2", "o3")),
         (phone, "POST", f"{SESSION}/votes", code, {"json": {"question": "q1"}}),
         (phone, "POST", f"{SESSION}/votes", unknown, ballot("q1", "o1")),
-        (phone, "POST", f"{SESSION}/votes", code, {"content": b" " * (MAX_BODY_BYTES + 1)}),
+        (phone, "POST", f"{SESSION}/votes", code, {"content": b" " * (BODY_BYTES + 1)}),
         (api, "POST", f"{SESSION}/control", code, act("close")),
         (api.participant(), "GET", SESSION, code, {}),
         (phone, "POST", f"{SESSION}/votes", code, ballot("q1", "o2")),
