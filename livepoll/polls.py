@@ -6,6 +6,7 @@ A vote goes: web (api.py, sockets.py or pages.py) -> Polls.vote() -> model rules
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import OrderedDict
@@ -70,6 +71,7 @@ class Polls:
         self.backend = backend
         self.secret = secret
         self.words = words
+        self._words_loaded: asyncio.Task[None] | None = None
         self._definitions: OrderedDict[str, Session] = OrderedDict()
 
     async def create(self, title: str, drafts: Sequence[Draft]) -> CreatedSession:
@@ -79,6 +81,8 @@ class Polls:
         if not drafts:
             raise PollError("invalid_session", "A session needs at least one question.", 422)
         questions = tuple(kinds.build_question(draft, n) for n, draft in enumerate(drafts, start=1))
+        if any(kinds.rules(q.kind).uses_words for q in questions):
+            self.warm_words()
         host_key = new_host_key()
         for _ in range(CODE_ATTEMPTS):
             session = Session(
@@ -131,6 +135,8 @@ class Polls:
                     continue
                 raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
             rules = kinds.rules(question.kind)
+            if rules.uses_words:
+                await self.words_ready()
             previous = None
             if rules.adds_to_previous:
                 mine = (await self.backend.own_ballots(code, question.id, (voter,))).get(voter)
@@ -163,6 +169,8 @@ class Polls:
         session = None if fresh else self._definitions.get(code)
         if session is None:
             session = await self.session(code)
+            if any(kinds.rules(q.kind).uses_words for q in session.questions):
+                self.warm_words()
             self._definitions[code] = session
             if len(self._definitions) > DEFINITION_CACHE_SIZE:
                 self._definitions.popitem(last=False)
@@ -189,9 +197,21 @@ class Polls:
         self._definitions.pop(code, None)
         return Controlled(session, new_key)
 
+    def warm_words(self) -> None:
+        """Start loading the words rules (dictionaries: a few seconds, ~60 MiB) in the background, once per
+        process: when a session needs them, before the first ballot does."""
+        if self._words_loaded is None and self.words.warm_up is not None:
+            self._words_loaded = asyncio.create_task(self.words.warm_up(), name="livepoll-words")
+
+    async def words_ready(self) -> None:
+        self.warm_words()
+        if self._words_loaded is not None:
+            await asyncio.shield(self._words_loaded)
+
     async def set_nickname(self, code: str, voter: str, name: str) -> str:
         """The participant's name on the quiz leaderboard (with a suffix when someone else has it); a name the
         blocklist holds is refused."""
+        await self.words_ready()
         if self.words.blocked(name):
             raise PollError("name_not_allowed", "Please choose another name.", 422)
         data = await self.backend.question_data(code, {NAMES: True})

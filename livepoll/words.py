@@ -20,7 +20,12 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from livepoll.kinds.base import Words
+
+if TYPE_CHECKING:
+    from livepoll.blocklist import Blocklist
 
 WORD_MAX_CHARS = 40
 # Distinct words whose lemma stays cached (~12 MiB when full; a webinar's cloud has a few hundred): with the
@@ -196,3 +201,13 @@ def lemma(word: str) -> str:
 
 def lemma_cache_clear() -> None:
     lemma.cache_clear()
+
+
+def words_rules(blocklist: Blocklist) -> Words:
+    """The rules the question kinds use for free words: lemmatised keys and the blocklist."""
+
+    def normalize(text: str) -> str | None:
+        entry = normalize_entry(text)
+        return None if entry is None else entry.key
+
+    return Words(normalize, blocklist.blocks, warm_up)
