@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For/-Proto are believed: comma-separated addresses or networks, or "*".
     # Empty: nobody's (a client could otherwise pick the address the join-code limiter counts).
     forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
+    # Words and phrases blocked on top of the shipped pl/uk/en lists (livepoll/blocklist.py has the format).
+    blocklist_file: Path | None = None
 
     @field_validator("public_url")
     @classmethod
@@ -76,6 +78,24 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("blocklist_file", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("blocklist_file")
+    @classmethod
+    def _readable_text(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        try:
+            value.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot read {value}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{value} is not UTF-8 text") from None
         return value
 
     @field_validator("allowed_origins", mode="before")

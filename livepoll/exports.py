@@ -1,18 +1,23 @@
-"""CSV exports that open cleanly in Excel: UTF-8 with BOM, CRLF rows, formula-looking cells defused."""
+"""CSV exports that open cleanly in Excel: UTF-8 with BOM, CRLF rows, formula-looking cells defused.
+
+Both files have the same columns for every kind of question; each kind says which rows it makes
+(`KindRules.result_rows` / `response_rows`): an option, a statement × value, a word or an entry.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 
-from livepoll.model import Response, Tally
+from livepoll import kinds
+from livepoll.kinds import ResultsView
+from livepoll.model import LiveState, QuestionData, Response, ballot_fields, iso_utc
 from livepoll.questions import Question
 
 BOM = "\ufeff"
 RESULTS_COLUMNS = ("question_id", "question", "option_id", "option", "votes", "voters", "percent")
-RESPONSES_COLUMNS = ("question_id", "question", "participant", "option_id", "option", "answered_at")
+RESPONSES_COLUMNS = ("question_id", "question", "participant", "option_id", "option", "answered_at", "value")
 # Excel runs a cell that starts with one of these as a formula (CSV injection, OWASP); a leading
 # apostrophe makes it plain text and Excel does not show the apostrophe.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -35,48 +40,49 @@ def _write(columns: Sequence[str], rows: Iterable[Sequence[object]], delimiter: 
     return out.getvalue().encode("utf-8")
 
 
-def results_csv(tallies: Sequence[tuple[Question, Tally]], delimiter: str = ",") -> bytes:
-    """One row per (question, option): votes, voters on the question and percent of voters."""
+def result_views(
+    questions: Sequence[tuple[Question, QuestionData]], state: LiveState
+) -> list[tuple[Question, ResultsView]]:
+    """The host's view of every question's results (what exports and reports show)."""
+    return [
+        (q, ResultsView(data.tally, data.ballots, data.marks, host=True, revealed=q.id in state.revealed))
+        for q, data in questions
+    ]
+
+
+def results_csv(questions: Sequence[tuple[Question, ResultsView]], delimiter: str = ",") -> bytes:
+    """One row per (question, item): an option's votes, a ranking option's score, a word's count, a scale
+    statement × value, an open entry; with the question's voters and the percent of them."""
     decimal = "," if delimiter == ";" else "."
     rows = (
         (
             question.id,
             question.text,
-            option.id,
-            option.label,
-            tally.votes.get(option.id, 0),
-            tally.voters,
-            f"{tally.percent(option.id):.1f}".replace(".", decimal),
+            row.item_id,
+            row.item,
+            row.votes,
+            view.tally.voters,
+            f"{kinds.base.percent(row.votes, view.tally.voters):.1f}".replace(".", decimal),
         )
-        for question, tally in tallies
-        for option in question.options
+        for question, view in questions
+        for row in kinds.rules(question.kind).result_rows(question, view)
     )
     return _write(RESULTS_COLUMNS, rows, delimiter)
 
 
-def iso_utc(timestamp: float) -> str:
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def responses_csv(questions: Sequence[Question], responses: Iterable[Response], delimiter: str = ",") -> bytes:
-    """One row per chosen option of each counted ballot, oldest first."""
+    """One row per item of each counted ballot, oldest first: a chosen option, a rated statement (`value`:
+    the rating), a ranked option (`value`: its 1-based rank), a word or an entry (`option`: its text)."""
     by_id = {q.id: q for q in questions}
     rows = []
     for response in responses:
         question = by_id.get(response.question_id)
         if question is None:
             continue
-        for choice in response.choices:
-            option = question.option(choice)
+        fields = ballot_fields(response.value)
+        for row in kinds.rules(question.kind).response_rows(question, fields):
             rows.append(
-                (
-                    question.id,
-                    question.text,
-                    response.voter,
-                    choice,
-                    "" if option is None else option.label,
-                    iso_utc(response.answered_at),
-                )
+                (question.id, question.text, response.voter, row.item_id, row.item, iso_utc(response.answered_at),
+                 row.value)
             )
     return _write(RESPONSES_COLUMNS, rows, delimiter)

@@ -6,9 +6,13 @@ outbox. An outbox holds one pending frame (policy: latest-wins), so a viewer tha
 frame of memory and gets the newest state when it catches up; it never delays the others.
 
 A participant also gets its own ballot on the current question (a `ballot` frame), from the server: when
-it joins and whenever the question, the epoch or the reset count changes. Those are looked up per room in
-one batch (one backend call for every participant waiting), and sit in a second latest-wins slot of the
-outbox, after the shared frame.
+it joins and whenever the question, the epoch, the reset count or a quiz's reveal changes. Those are looked
+up per room in one batch (one backend call for every participant waiting), and sit in a second latest-wins
+slot of the outbox, after the shared frame. A host panel gets the presenter's frame with the host's fields
+(pending entries, blocked words), encoded once per tick when a host is watching.
+
+A timer's deadline needs no notice: the room ticks again when it passes, on every process, and the frames say
+voting is closed. The quiz leaderboard is read when a reveal or the leaderboard's visibility changes.
 """
 
 from __future__ import annotations
@@ -18,21 +22,19 @@ import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Literal, cast
+from dataclasses import dataclass, field, replace
 
 from livepoll.backends.base import Backend
-from livepoll.frames import (
-    BallotFrame,
-    OptionCount,
-    OptionVotes,
-    ParticipantFrame,
-    PhoneResults,
-    PresenterFrame,
-    PublicQuestion,
-    QuestionVotes,
+from livepoll.leaderboard import Standing
+from livepoll.live_frames import (
+    encode_ballot,
+    encode_participant,
+    encode_presenter,
+    participant_key,
+    quiz_outcome,
 )
-from livepoll.model import Snapshot, ballot_fields
+from livepoll.model import Snapshot, StoredBallot
+from livepoll.polls import read_standings
 
 log = logging.getLogger("livepoll.live")
 
@@ -45,10 +47,13 @@ CLOSE_SESSION_DELETED = 4410
 CLOSE_KEY_CHANGED = 4401
 # Presence is written to the backend at most this often per session (a reconnect storm is one write).
 PRESENCE_INTERVAL = 0.25
+# A room ticks this long after a timer's deadline, so the store's clock has passed it too.
+DEADLINE_MARGIN = 0.02
 
 
 class Role(enum.Enum):
     PRESENTER = "presenter"
+    HOST = "host"  # the host panel: the presenter's frame with what only the host may see
     PARTICIPANT = "participant"
 
 
@@ -129,8 +134,10 @@ class Viewer:
 class Room:
     code: str
     presenters: set[Viewer] = field(default_factory=set)
+    hosts: set[Viewer] = field(default_factory=set)
     participants: set[Viewer] = field(default_factory=set)
     presenter_frame: str | None = None
+    host_frame: str | None = None
     participant_frame: str | None = None
     participant_key: object = None
     last_tick: float = 0.0
@@ -141,19 +148,31 @@ class Room:
     first_frames: asyncio.Future[None] | None = None
     presence_timer: asyncio.TimerHandle | None = None
     reported_presence: int = 0
-    # What participants' `ballot` frames are about (epoch, current question, resets), and who waits for one.
-    ballot_key: tuple[str, str | None, int] | None = None
+    # What participants' `ballot` frames are about (epoch, current question, resets, revealed), and who
+    # waits for one.
+    ballot_key: tuple[str, str | None, int, bool] | None = None
     ballots_wanted: set[Viewer] = field(default_factory=set)
     ballot_lookup: asyncio.Task[None] | None = None
+    snapshot: Snapshot | None = None
+    deadline_timer: asyncio.TimerHandle | None = None
+    # The quiz leaderboard and what it was read for (re-read when that changes).
+    board: list[Standing] = field(default_factory=list)
+    board_key: object = None
 
     @property
     def empty(self) -> bool:
-        return not self.presenters and not self.participants
+        return not self.presenters and not self.hosts and not self.participants
+
+    def audience(self, role: Role) -> set[Viewer]:
+        return {Role.PRESENTER: self.presenters, Role.HOST: self.hosts, Role.PARTICIPANT: self.participants}[role]
 
 
 class LiveHub:
-    def __init__(self, backend: Backend, presenter_rate: float = 10.0, phone_rate: float = 2.0) -> None:
+    def __init__(
+        self, backend: Backend, presenter_rate: float = 10.0, phone_rate: float = 2.0, language: str = "pl"
+    ) -> None:
         self.backend = backend
+        self.language = language  # of the friendly names on the leaderboard
         self.tick_interval = 1.0 / presenter_rate
         self.phone_interval = 1.0 / phone_rate
         self.rooms: dict[str, Room] = {}
@@ -182,14 +201,17 @@ class LiveHub:
             room = self.rooms[code] = Room(code)
             await self.backend.watch(code)
         viewer = Viewer(code, role, Outbox(send, close), voter, key_hash)
-        (room.presenters if role is Role.PRESENTER else room.participants).add(viewer)
+        room.audience(role).add(viewer)
         if role is Role.PARTICIPANT:
             self._presence_changed(room)
         if room.first_frames is None:
             room.first_frames = asyncio.get_running_loop().create_future()
             await self._tick(room)
         await asyncio.shield(room.first_frames)
-        frame = room.presenter_frame if role is Role.PRESENTER else room.participant_frame
+        if role is Role.HOST and room.host_frame is None and room.snapshot is not None:
+            room.host_frame = encode_presenter(room.snapshot, host=True, board=room.board)
+        frame = {Role.PRESENTER: room.presenter_frame, Role.HOST: room.host_frame,
+                 Role.PARTICIPANT: room.participant_frame}[role]
         if frame is not None:
             viewer.outbox.offer(frame)
         if voter is not None and room.ballot_key is not None:
@@ -201,6 +223,7 @@ class LiveHub:
         if room is None:
             return
         room.presenters.discard(viewer)
+        room.hosts.discard(viewer)
         room.ballots_wanted.discard(viewer)
         if viewer in room.participants:
             room.participants.discard(viewer)
@@ -211,7 +234,7 @@ class LiveHub:
     async def _close_room(self, room: Room) -> None:
         if self.rooms.get(room.code) is room:
             del self.rooms[room.code]
-        for handle in (room.timer, room.presence_timer):
+        for handle in (room.timer, room.presence_timer, room.deadline_timer):
             if handle is not None:
                 handle.cancel()
         if room.reported_presence:
@@ -286,6 +309,7 @@ class LiveHub:
             if snapshot is None and not failed:
                 await self._session_gone(room)
             elif snapshot is not None:
+                await self._read_board(room, snapshot)
                 self._publish(room, snapshot)
         finally:
             self.ticks += 1
@@ -296,25 +320,28 @@ class LiveHub:
                 self._schedule(room)
 
     def _publish(self, room: Room, snapshot: Snapshot) -> None:
-        room.presenter_frame = encode_presenter(snapshot)
+        room.snapshot = snapshot
+        room.presenter_frame = encode_presenter(snapshot, board=room.board)
         self.encodes += 1
-        for viewer in list(room.presenters):
-            if viewer.key_hash is not None and viewer.key_hash != snapshot.host_key_hash:
-                self._drop(room, viewer, CLOSE_KEY_CHANGED)  # its host key was rotated
-                continue
-            viewer.outbox.offer(room.presenter_frame)
-        ballot_key = (snapshot.epoch, snapshot.state.current, snapshot.state.resets)
+        room.host_frame = None
+        if room.hosts:
+            room.host_frame = encode_presenter(snapshot, host=True, board=room.board)
+            self.encodes += 1
+        for audience, frame in ((room.presenters, room.presenter_frame), (room.hosts, room.host_frame)):
+            for viewer in list(audience):
+                if viewer.key_hash is not None and viewer.key_hash != snapshot.host_key_hash:
+                    self._drop(room, viewer, CLOSE_KEY_CHANGED)  # its host key was rotated
+                elif frame is not None:
+                    viewer.outbox.offer(frame)
+        self._watch_deadline(room, snapshot)
+        state = snapshot.state
+        revealed = state.current is not None and state.current in state.revealed
+        ballot_key = (snapshot.epoch, state.current, state.resets, revealed)
         if ballot_key != room.ballot_key:
             room.ballot_key = ballot_key
             self._want_ballots(room, [v for v in room.participants if v.voter is not None])
-        show_results = snapshot.state.results_on_phones and snapshot.tally is not None
-        key = (
-            snapshot.epoch,
-            snapshot.state.current,
-            snapshot.state.voting_open,
-            snapshot.state.resets,
-            show_results,
-        )
+        show_results = state.results_on_phones and snapshot.tally is not None
+        key = participant_key(snapshot)
         now = time.monotonic()
         if key == room.participant_key and room.participant_frame is not None:
             if not show_results:
@@ -328,6 +355,39 @@ class LiveHub:
         self.encodes += 1
         for viewer in room.participants:
             viewer.outbox.offer(room.participant_frame)
+
+    def _watch_deadline(self, room: Room, snapshot: Snapshot) -> None:
+        """Tick again when a running timer's deadline passes, so screens and phones show voting closed."""
+        if room.deadline_timer is not None:
+            room.deadline_timer.cancel()
+            room.deadline_timer = None
+        state = snapshot.state
+        if state.deadline is None or not state.open_at(snapshot.now):
+            return
+        delay = state.deadline - snapshot.now + DEADLINE_MARGIN
+        room.deadline_timer = asyncio.get_running_loop().call_later(delay, self._deadline_passed, room)
+
+    def _deadline_passed(self, room: Room) -> None:
+        room.deadline_timer = None
+        if self.rooms.get(room.code) is room:
+            room.dirty = True
+            self._schedule(room)
+
+    async def _read_board(self, room: Room, snapshot: Snapshot) -> None:
+        """The quiz standings, read again when a reveal, the leaderboard's visibility or (while it is shown)
+        anything else changed."""
+        state = snapshot.state
+        if not state.revealed:
+            room.board, room.board_key = [], None
+            return
+        key = (snapshot.epoch, state.revealed, state.resets, state.leaderboard and snapshot.seq)
+        if key == room.board_key:
+            return
+        session = await self.backend.get_session(room.code)
+        if session is None:
+            return
+        room.board = await read_standings(self.backend, replace(session, state=state), self.language)
+        room.board_key = key
 
     def _drop(self, room: Room, viewer: Viewer, code: int) -> None:
         room.presenters.discard(viewer)
@@ -349,8 +409,8 @@ class LiveHub:
             while room.ballots_wanted and self.rooms.get(room.code) is room and room.ballot_key is not None:
                 key = room.ballot_key
                 waiting, room.ballots_wanted = room.ballots_wanted, set()
-                epoch, question_id, resets = key
-                found: dict[str, str] = {}
+                epoch, question_id, resets, revealed = key
+                found: dict[str, StoredBallot] = {}
                 if question_id is not None:
                     voters = {v.voter for v in waiting if v.voter is not None}
                     try:
@@ -362,80 +422,30 @@ class LiveHub:
                 if room.ballot_key != key:
                     room.ballots_wanted |= waiting  # the question moved meanwhile: look up the new one
                     continue
+                places = {place.voter: place for place in room.board} if revealed else {}
                 for viewer in waiting:
-                    if viewer.voter is not None:
-                        viewer.outbox.offer_personal(encode_ballot(epoch, question_id, resets, found.get(viewer.voter)))
+                    if viewer.voter is None:
+                        continue
+                    mine = found.get(viewer.voter)
+                    value, cast_at = (None, None) if mine is None else (mine.value, mine.cast_at)
+                    outcome = None
+                    if revealed and room.snapshot is not None:
+                        outcome = quiz_outcome(room.snapshot, value, cast_at, places, viewer.voter, len(room.board))
+                    viewer.outbox.offer_personal(encode_ballot(epoch, question_id, resets, value, outcome))
         finally:
             room.ballot_lookup = None
 
     async def _session_gone(self, room: Room) -> None:
-        viewers = list(room.presenters | room.participants)
+        viewers = list(room.presenters | room.hosts | room.participants)
         room.presenters.clear()
+        room.hosts.clear()
         room.participants.clear()
         await self._close_room(room)
         await asyncio.gather(*(v.outbox.close(CLOSE_SESSION_DELETED) for v in viewers))
 
     async def close_all(self, code: int) -> None:
         """Close every viewer (server shutdown: 1012 tells clients to reconnect at once)."""
-        viewers = [v for room in self.rooms.values() for v in (*room.presenters, *room.participants)]
+        viewers = [v for room in self.rooms.values() for v in (*room.presenters, *room.hosts, *room.participants)]
         await asyncio.gather(*(v.outbox.close(code) for v in viewers))
 
 
-def _question_frame(snapshot: Snapshot) -> QuestionVotes | None:
-    question, tally = snapshot.question, snapshot.tally
-    if question is None:
-        return None
-    votes = {} if tally is None else tally.votes
-    return QuestionVotes(
-        id=question.id, kind=cast(Literal["choice"], question.kind.value), text=question.text,
-        max_choices=question.max_choices,
-        allow_change=question.allow_change,
-        options=[OptionVotes(id=o.id, label=o.label, votes=votes.get(o.id, 0)) for o in question.options],
-    )
-
-
-def _presenter(snapshot: Snapshot) -> PresenterFrame:
-    state = snapshot.state
-    return PresenterFrame(
-        seq=snapshot.seq,
-        epoch=snapshot.epoch,
-        state_lost=snapshot.state_lost,
-        question=_question_frame(snapshot),
-        voters=0 if snapshot.tally is None else snapshot.tally.voters,
-        voting_open=state.voting_open,
-        results_visible=state.results_visible,
-        results_on_phones=state.results_on_phones,
-        participants=snapshot.participants,
-    )
-
-
-def presenter_frame(snapshot: Snapshot) -> dict[str, object]:
-    """The presenter's `results` message as data; pages also render their first screen from it."""
-    return _presenter(snapshot).model_dump(mode="json")
-
-
-def encode_presenter(snapshot: Snapshot) -> str:
-    return _presenter(snapshot).model_dump_json()
-
-
-def encode_ballot(epoch: str, question_id: str | None, resets: int, value: str | None) -> str:
-    """A participant's own counted ballot on the question (its fields as sent), or null."""
-    ballot = None if value is None else ballot_fields(value)
-    return BallotFrame(epoch=epoch, question=question_id, resets=resets, ballot=ballot).model_dump_json()
-
-
-def encode_participant(snapshot: Snapshot) -> str:
-    state, tally, question = snapshot.state, snapshot.tally, snapshot.question
-    results = None
-    if state.results_on_phones and tally is not None:
-        options = [OptionCount(id=oid, votes=votes) for oid, votes in tally.votes.items()]
-        results = PhoneResults(voters=tally.voters, options=options)
-    return ParticipantFrame(
-        seq=snapshot.seq,
-        epoch=snapshot.epoch,
-        state_lost=snapshot.state_lost,
-        question=None if question is None else PublicQuestion.of(question),
-        voting_open=state.voting_open,
-        resets=state.resets,
-        results=results,
-    ).model_dump_json()

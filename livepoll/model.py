@@ -70,9 +70,9 @@ class LiveState:
     """What the host controls: the current question, whether it takes votes, whether results are shown.
 
     `resets` counts the host's resets, so a phone can tell that the ballot it remembers was discarded.
-    `deadline` (UNIX time, the store's clock) closes voting by itself; `opened_at` is when voting on the
-    current question last opened (a quiz's speed bonus counts from it); `revealed` lists the quiz questions
-    whose correct answers are shown; `leaderboard` puts the quiz leaderboard on the presenter."""
+    `deadline` (UNIX time, the store's clock) closes voting by itself; `opened` is when voting on each
+    question last opened (a quiz's speed bonus counts from it); `revealed` lists the quiz questions whose
+    correct answers are shown; `leaderboard` puts the quiz leaderboard on the presenter."""
 
     current: str | None
     voting_open: bool = True
@@ -80,13 +80,20 @@ class LiveState:
     results_on_phones: bool = False
     resets: int = 0
     deadline: float | None = None
-    opened_at: float | None = None
+    opened: tuple[tuple[str, float], ...] = ()
     revealed: tuple[str, ...] = ()
     leaderboard: bool = False
 
     def open_at(self, now: float) -> bool:
         """Whether voting is open at `now`: opened by the host and its deadline, if any, not yet passed."""
         return self.voting_open and (self.deadline is None or now < self.deadline)
+
+    def opened_at(self, question_id: str) -> float | None:
+        return next((at for qid, at in self.opened if qid == question_id), None)
+
+    def opening(self, question_id: str, now: float) -> tuple[tuple[str, float], ...]:
+        """`opened` with `question_id` opened at `now`."""
+        return (*((qid, at) for qid, at in self.opened if qid != question_id), (question_id, now))
 
 
 class ControlAction(enum.StrEnum):
@@ -160,7 +167,8 @@ def _question_of(session: Session, control: Control) -> Question:
 def _opened(state: LiveState, question: Question | None, seconds: int | None, now: float) -> LiveState:
     """Voting opened (again) at `now`, with a deadline from the timer's seconds or the quiz's time limit."""
     limit = seconds if seconds is not None else (question.time_limit if question is not None else None)
-    return replace(state, voting_open=True, opened_at=now, deadline=None if limit is None else now + limit)
+    opened = state.opened if question is None else state.opening(question.id, now)
+    return replace(state, voting_open=True, opened=opened, deadline=None if limit is None else now + limit)
 
 
 def decide_control(

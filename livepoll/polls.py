@@ -6,6 +6,7 @@ A vote goes: web (api.py, sockets.py or pages.py) -> Polls.vote() -> model rules
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import OrderedDict
@@ -14,14 +15,16 @@ from dataclasses import dataclass
 from importlib import resources
 
 from livepoll import kinds
-from livepoll.backends.base import Backend, BackendUnavailable, CodeTaken
-from livepoll.kinds import make_question
+from livepoll.backends.base import ALWAYS_OPEN, Backend, BackendUnavailable, CodeTaken
 from livepoll.kinds.base import PLAIN_WORDS, BallotContext, BallotInput, Words
+from livepoll.leaderboard import NAMES, Standing, nickname_of, quiz_questions, standings, unique_name
 from livepoll.metrics import BALLOT_OUTCOMES
 from livepoll.model import (
     REFUSALS,
+    Answer,
     Ballot,
     BallotOutcome,
+    Control,
     ControlAction,
     LiveState,
     PollError,
@@ -29,6 +32,7 @@ from livepoll.model import (
     Session,
     Tally,
     ballot_fields,
+    ballot_value,
     decide_control,
     hash_host_key,
     host_key_matches,
@@ -36,7 +40,7 @@ from livepoll.model import (
     new_join_code,
     voter_pseudonym,
 )
-from livepoll.questions import MAX_QUESTION_CHARS, Question
+from livepoll.questions import Draft, Question, QuestionKind, channel
 
 CODE_ATTEMPTS = 20
 # A ballot is checked again when the session's definition or the participant's own stored ballot changed
@@ -46,14 +50,6 @@ MAX_VOTE_ATTEMPTS = 5
 # backend stores a ballot only under the definition version it was checked against (else STALE, and the
 # definition is read again), and checks the live state (current question, open) itself.
 DEFINITION_CACHE_SIZE = 1024
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionDraft:
-    text: str
-    options: Sequence[str]
-    max_choices: int | None = None
-    allow_change: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +71,18 @@ class Polls:
         self.backend = backend
         self.secret = secret
         self.words = words
+        self._words_loaded: asyncio.Task[None] | None = None
         self._definitions: OrderedDict[str, Session] = OrderedDict()
 
-    async def create(self, title: str, drafts: Sequence[QuestionDraft]) -> CreatedSession:
+    async def create(self, title: str, drafts: Sequence[Draft]) -> CreatedSession:
         title = title.strip()
         if not title:
             raise PollError("invalid_session", "A session needs a title.", 422)
         if not drafts:
             raise PollError("invalid_session", "A session needs at least one question.", 422)
-        questions = tuple(
-            make_question(n, d.text[: MAX_QUESTION_CHARS + 1], d.options, d.max_choices, d.allow_change)
-            for n, d in enumerate(drafts, start=1)
-        )
+        questions = tuple(kinds.build_question(draft, n) for n, draft in enumerate(drafts, start=1))
+        if any(kinds.rules(q.kind).uses_words for q in questions):
+            self.warm_words()
         host_key = new_host_key()
         for _ in range(CODE_ATTEMPTS):
             session = Session(
@@ -139,9 +135,12 @@ class Polls:
                     continue
                 raise PollError("unknown_question", f"No question {question_id!r} in this session.", 422)
             rules = kinds.rules(question.kind)
+            if rules.uses_words:
+                await self.words_ready()
             previous = None
             if rules.adds_to_previous:
-                previous = (await self.backend.own_ballots(code, question.id, (voter,))).get(voter)
+                mine = (await self.backend.own_ballots(code, question.id, (voter,))).get(voter)
+                previous = None if mine is None else mine.value
             now = time.time()
             answer = kinds.answer(question, ballot, BallotContext(now, self.words, previous))
             if rules.adds_to_previous:
@@ -170,6 +169,8 @@ class Polls:
         session = None if fresh else self._definitions.get(code)
         if session is None:
             session = await self.session(code)
+            if any(kinds.rules(q.kind).uses_words for q in session.questions):
+                self.warm_words()
             self._definitions[code] = session
             if len(self._definitions) > DEFINITION_CACHE_SIZE:
                 self._definitions.popitem(last=False)
@@ -179,21 +180,54 @@ class Polls:
         """The participant's counted ballot on the question (its fields, as they sent them), or None."""
         if question_id is None:
             return None
-        found = await self.backend.own_ballots(code, question_id, (voter,))
-        value = found.get(voter)
-        return None if value is None else ballot_fields(value)
+        found = (await self.backend.own_ballots(code, question_id, (voter,))).get(voter)
+        return None if found is None else ballot_fields(found.value)
 
-    async def control(self, code: str, action: ControlAction, question_id: str | None) -> Controlled:
-        """Apply a host action atomically to the session as it is at that moment."""
-        new_key = new_host_key() if action is ControlAction.ROTATE_KEY else None
+    async def control(self, code: str, control: Control | ControlAction, question_id: str | None = None) -> Controlled:
+        """Apply a host action atomically to the session as it is at that moment (by the store's clock)."""
+        if isinstance(control, ControlAction):
+            control = Control(control, question_id)
+        new_key = new_host_key() if control.action is ControlAction.ROTATE_KEY else None
         new_hash = None if new_key is None else hash_host_key(new_key)
         session = await self.backend.change_session(
-            code, lambda current, now: decide_control(current, action, question_id, new_hash)
+            code, lambda current, now: decide_control(current, control, None, new_hash, now)
         )
         if session is None:
             raise PollError("not_found", "No session with this code.", 404)
         self._definitions.pop(code, None)
         return Controlled(session, new_key)
+
+    def warm_words(self) -> None:
+        """Start loading the words rules (dictionaries: a few seconds, ~60 MiB) in the background, once per
+        process: when a session needs them, before the first ballot does."""
+        if self._words_loaded is None and self.words.warm_up is not None:
+            self._words_loaded = asyncio.create_task(self.words.warm_up(), name="livepoll-words")
+
+    async def words_ready(self) -> None:
+        self.warm_words()
+        if self._words_loaded is not None:
+            await asyncio.shield(self._words_loaded)
+
+    async def set_nickname(self, code: str, voter: str, name: str) -> str:
+        """The participant's name on the quiz leaderboard (with a suffix when someone else has it); a name the
+        blocklist holds is refused."""
+        await self.words_ready()
+        if self.words.blocked(name):
+            raise PollError("name_not_allowed", "Please choose another name.", 422)
+        data = await self.backend.question_data(code, {NAMES: True})
+        if NAMES not in data:
+            raise PollError("not_found", "No session with this code.", 404)
+        taken = [nickname_of(b.value) for other, b in data[NAMES].ballots.items() if other != voter]
+        final = unique_name(name, taken)
+        answer = Answer(ballot_value({"name": final}), ())
+        ballot = Ballot.of(NAMES, voter, answer, time.time())
+        outcome = await self.backend.cast_ballot(code, channel(NAMES), ballot, None, ALWAYS_OPEN)
+        if not outcome.acknowledged:
+            raise REFUSALS[outcome]
+        return final
+
+    async def leaderboard(self, session: Session, lang: str) -> list[Standing]:
+        return await read_standings(self.backend, session, lang)
 
     async def question_data(self, session: Session, *, host: bool = True) -> list[tuple[Question, QuestionData]]:
         """Every question with what its results are made of (ballots too where its kind lists them)."""
@@ -206,14 +240,22 @@ class Polls:
         await self.backend.delete_session(session.code)
 
 
-def load_example() -> tuple[str, list[QuestionDraft]]:
-    """The example session shipped as data (`livepoll demo`)."""
-    raw = json.loads(resources.files("livepoll").joinpath("data/example_session.json").read_text("utf-8"))
+async def read_standings(backend: Backend, session: Session, lang: str) -> list[Standing]:
+    """The quiz leaderboard of `session` as stored now (revealed questions only)."""
+    quizzes = quiz_questions(session.questions, session.state)
+    data = await backend.question_data(session.code, {**{q.id: True for q in quizzes}, NAMES: True})
+    ballots = {qid: found.ballots for qid, found in data.items() if qid != NAMES}
+    names = {voter: nickname_of(b.value) for voter, b in data[NAMES].ballots.items()} if NAMES in data else {}
+    return standings(session.questions, session.state, ballots, names, lang)
+
+
+def load_example(name: str = "example_session") -> tuple[str, list[Draft]]:
+    """An example session shipped as data (`livepoll demo`): a creation request's title and questions."""
+    raw = json.loads(resources.files("livepoll").joinpath(f"data/{name}.json").read_text("utf-8"))
     drafts = [
-        QuestionDraft(q["text"], q["options"], q.get("max_choices"), q.get("allow_change"))
-        for q in raw["questions"]
+        Draft(**{**q, "kind": QuestionKind(q.get("kind", "choice"))}) for q in raw["questions"]
     ]
     return raw["title"], drafts
 
 
-__all__ = ["BallotOutcome", "Controlled", "CreatedSession", "Polls", "QuestionDraft", "load_example"]
+__all__ = ["BallotOutcome", "Controlled", "CreatedSession", "Polls", "load_example"]

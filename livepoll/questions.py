@@ -153,3 +153,9 @@ class Question:
         if record.get("time_limit") is not None:
             values["time_limit"] = int(str(record["time_limit"]))
         return cls(**values)  # type: ignore[arg-type]
+
+
+def channel(channel_id: str) -> Question:
+    """A session-wide channel that is not a question (nicknames, Q&A) as the stores see it: an id whose
+    ballots are kept and counted like a question's, with no options of its own."""
+    return Question(channel_id, QuestionKind.OPEN, "")

@@ -14,7 +14,7 @@ from datetime import datetime
 from support.server import LivepollClient
 
 RESULTS_HEADER = b"\xef\xbb\xbfquestion_id,question,option_id,option,votes,voters,percent\r\n"
-RESPONSES_HEADER = b"\xef\xbb\xbfquestion_id,question,participant,option_id,option,answered_at\r\n"
+RESPONSES_HEADER = b"\xef\xbb\xbfquestion_id,question,participant,option_id,option,answered_at,value\r\n"
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 # Labels that need quoting (comma, quote, semicolon) and labels that look like spreadsheet formulas. Question
@@ -143,7 +143,8 @@ async def test_responses_csv_lists_each_chosen_option_of_each_counted_ballot(api
     unquoted = re.sub(rb'"(?:[^"]|"")*"', b"", body)
     assert b"\n" not in unquoted.replace(b"\r\n", b"")
     rows = _rows(body)
-    assert rows[0] == ["question_id", "question", "participant", "option_id", "option", "answered_at"]
+    assert rows[0] == ["question_id", "question", "participant", "option_id", "option", "answered_at", "value"]
+    assert all(r[6] == "" for r in rows[1:])  # choice ballots have no rank or rating
     data = rows[1:]
     assert [(r[0], r[1], r[3], r[4]) for r in data] == [
         ("q1", Q1_STORED, "o1", "miasto"),
@@ -172,7 +173,7 @@ async def test_responses_csv_semicolon_variant(api: LivepollClient) -> None:
     code, key, _, _, _ = await _voted_session(api)
     comma = _rows(await api.export(code, key, "responses.csv"))
     body = await api.export(code, key, "responses.csv", delimiter="semicolon")
-    assert body.startswith(b"\xef\xbb\xbfquestion_id;question;participant;option_id;option;answered_at\r\n")
+    assert body.startswith(b"\xef\xbb\xbfquestion_id;question;participant;option_id;option;answered_at;value\r\n")
     assert _rows(body, ";") == comma
 
 
@@ -228,6 +229,6 @@ async def test_exports_of_an_untouched_question_have_no_responses(api: LivepollC
     code, key, _ = await api.create_session()
     assert await api.export(code, key, "responses.csv") == RESPONSES_HEADER
     assert await api.export(code, key, "responses.csv", delimiter="semicolon") == (
-        b"\xef\xbb\xbfquestion_id;question;participant;option_id;option;answered_at\r\n"
+        b"\xef\xbb\xbfquestion_id;question;participant;option_id;option;answered_at;value\r\n"
     )
 

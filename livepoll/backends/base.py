@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from livepoll.backends.guesses import GuessBudget
-from livepoll.model import Ballot, BallotOutcome, Change, QuestionData, Response, Session, Snapshot
+from livepoll.model import Ballot, BallotOutcome, Change, QuestionData, Response, Session, Snapshot, StoredBallot
 from livepoll.questions import Question
 
 ChangeListener = Callable[[str], None]
@@ -114,14 +114,14 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, str]:
-        """The stored ballot value (`Answer.value`) of each of `voters` that has one on the question: a
-        lookup per voter, never a scan. Only durably stored ballots."""
+    async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, StoredBallot]:
+        """The stored ballot (value and time) of each of `voters` that has one on the question: a lookup per
+        voter, never a scan. Only durably stored ballots."""
 
     @abc.abstractmethod
     async def question_data(self, code: str, wanted: Mapping[str, bool]) -> dict[str, QuestionData]:
-        """Tally and marks of each wanted question (question id -> whether its ballots are wanted too), at
-        one moment; empty if there is no such session."""
+        """Tally and marks of each wanted question or session-wide channel (id -> whether its ballots are
+        wanted too), at one moment; empty if there is no such session."""
 
     @abc.abstractmethod
     async def responses(self, code: str) -> list[Response]:

@@ -52,7 +52,7 @@ from livepoll.model import (
     Tally,
     apply_change,
 )
-from livepoll.questions import Question
+from livepoll.questions import Question, channel
 from livepoll.tasks import cancel_and_wait
 
 log = logging.getLogger("livepoll.embedded")
@@ -481,18 +481,19 @@ class EmbeddedBackend(Backend):
         )
         return BallotOutcome.ACCEPTED
 
-    async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, str]:
+    async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, StoredBallot]:
         live = await self._get_live(code)
         if live is None:
             return {}
         stored = live.ballots.get(question_id, {})
-        return {voter: found.value for voter in voters if (found := stored.get(voter)) is not None}
+        return {v: StoredBallot(found.value, found.cast_at) for v in voters if (found := stored.get(v)) is not None}
 
     async def question_data(self, code: str, wanted: Mapping[str, bool]) -> dict[str, QuestionData]:
         live = await self._get_live(code)
         if live is None:
             return {}
-        return {q.id: live.data(q, wanted[q.id]) for q in live.shown.questions if q.id in wanted}
+        session = live.shown
+        return {qid: live.data(session.question(qid) or channel(qid), wanted[qid]) for qid in wanted}
 
     async def responses(self, code: str) -> list[Response]:
         live = await self._get_live(code)

@@ -123,6 +123,7 @@ def state_json(state: LiveState) -> str:
 def state_from_json(text: str) -> LiveState:
     fields = json.loads(text)
     fields["revealed"] = tuple(fields.get("revealed", ()))
+    fields["opened"] = tuple((qid, at) for qid, at in fields.get("opened", ()))
     return LiveState(**fields)
 
 

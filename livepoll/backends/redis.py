@@ -34,8 +34,17 @@ from livepoll.backends.redis_layout import Script, SessionKeys, Step, valid_code
 from livepoll.backends.redis_notices import NoticeListener
 from livepoll.backends.redis_presence import PresenceReporter
 from livepoll.kinds import lists_ballots
-from livepoll.model import Ballot, BallotOutcome, QuestionData, Response, Session, Snapshot, apply_change
-from livepoll.questions import Question
+from livepoll.model import (
+    Ballot,
+    BallotOutcome,
+    QuestionData,
+    Response,
+    Session,
+    Snapshot,
+    StoredBallot,
+    apply_change,
+)
+from livepoll.questions import Question, channel
 
 log = logging.getLogger("livepoll.redis")
 
@@ -442,14 +451,16 @@ class RedisBackend(Backend):
             outcome = await self._writer.cast(code, question, ballot, definition, gate)
         return outcome
 
-    async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, str]:
+    async def own_ballots(self, code: str, question_id: str, voters: Collection[str]) -> dict[str, StoredBallot]:
         if not valid_code(code) or not voters:
             return {}
         asked = list(voters)
         keys = SessionKeys(self.prefix, code)
         records = await self._call("own_ballots", self._redis().hmget(keys.ballots(question_id), asked))
         return {
-            voter: layout.ballot_record(str(record))[0] for voter, record in zip(asked, records, strict=True) if record
+            voter: StoredBallot(*layout.ballot_record(str(record)))
+            for voter, record in zip(asked, records, strict=True)
+            if record
         }
 
     async def _announce(self, changed: dict[str, int], now: float) -> None:
@@ -470,7 +481,7 @@ class RedisBackend(Backend):
         if session is None:
             return {}
         keys = SessionKeys(self.prefix, code)
-        questions = [q for q in session.questions if q.id in wanted]
+        questions = [session.question(qid) or channel(qid) for qid in wanted]
         steps: list[Step] = [(layout.exists, (keys.state,))]
         for q in questions:
             steps += layout.data_steps(keys, q.id, wanted[q.id])

@@ -134,7 +134,7 @@ def state_fields(session: Session) -> list[str]:
         "phones", flag(state.results_on_phones),
         "resets", str(state.resets),
         "deadline", _time(state.deadline),
-        "opened", _time(state.opened_at),
+        "opened", ",".join(f"{qid}={at!r}" for qid, at in state.opened),
         "revealed", ",".join(state.revealed),
         "board", flag(state.leaderboard),
         "dv", str(session.definition),
@@ -150,7 +150,8 @@ def live_state(fields: dict[str, str]) -> LiveState:
         results_on_phones=fields.get("phones") == "1",
         resets=int(fields.get("resets") or 0),
         deadline=float(deadline) if deadline else None,
-        opened_at=float(opened) if opened else None,
+        opened=tuple((qid, float(at)) for qid, _, at in (p.partition("=") for p in opened.split(","))) if opened
+        else (),
         revealed=tuple(revealed.split(",")) if revealed else (),
         leaderboard=fields.get("board") == "1",
     )

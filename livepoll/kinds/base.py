@@ -8,8 +8,9 @@ every kind the same way and never look inside a value.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from livepoll.model import Answer, PollError, StoredBallot, Tally
 from livepoll.questions import Draft, Question, QuestionKind
@@ -34,10 +35,12 @@ class BallotInput:
 @dataclass(frozen=True, slots=True)
 class Words:
     """How free words are compared and screened: `normalize(text)` gives the key a word is counted under
-    (None: not a word), `blocked(text)` whether the blocklist holds it."""
+    (None: not a word), `blocked(text)` whether the blocklist holds it. `warm_up()` loads what they need
+    (dictionaries) off the event loop; a caller awaits it before the first use."""
 
     normalize: Callable[[str], str | None]
     blocked: Callable[[str], bool]
+    warm_up: Callable[[], Coroutine[Any, Any, None]] | None = None
 
 
 PLAIN_WORDS = Words(lambda text: " ".join(text.casefold().split()) or None, lambda text: False)
@@ -91,6 +94,8 @@ class KindRules(abc.ABC):
     lists_ballots = False
     # Whether a ballot adds to the participant's stored one (checked against it) instead of replacing it.
     adds_to_previous = False
+    # Whether checking a ballot needs the words rules (lemmatiser, blocklist) loaded.
+    uses_words = False
 
     @abc.abstractmethod
     def build(self, draft: Draft, question_id: str, where: str) -> Question:

@@ -52,7 +52,7 @@ def option_rows(question: Question, view: ResultsView) -> list[dict[str, object]
 
 class Choice(KindRules):
     kind = QuestionKind.CHOICE
-    fields: tuple[str, ...] = ("options", "max_choices", "allow_change", "other")
+    fields: tuple[str, ...] = ("max_choices", "allow_change", "options", "other")
 
     def build(self, draft: Draft, question_id: str, where: str) -> Question:
         text = text_of(draft, where)
@@ -121,7 +121,7 @@ class Quiz(Choice):
     the reveal."""
 
     kind = QuestionKind.QUIZ
-    fields = ("options", "max_choices", "allow_change", "correct", "points", "speed_bonus", "time_limit")
+    fields = ("max_choices", "allow_change", "options", "correct", "points", "speed_bonus", "time_limit")
 
     def build(self, draft: Draft, question_id: str, where: str) -> Question:
         text = text_of(draft, where)

@@ -58,6 +58,7 @@ def _entry_count(ballot: BallotInput, limit: int) -> list[str]:
 class WordCloud(KindRules):
     kind = QuestionKind.WORDCLOUD
     fields = ("max_entries", "allow_change")
+    uses_words = True
 
     def build(self, draft: Draft, question_id: str, where: str) -> Question:
         limit = DEFAULT_WORDS_PER_BALLOT if draft.max_entries is None else draft.max_entries
@@ -140,6 +141,7 @@ class OpenText(KindRules):
     fields = ("max_entries", "moderated")
     lists_ballots = True
     adds_to_previous = True
+    uses_words = True
 
     def build(self, draft: Draft, question_id: str, where: str) -> Question:
         limit = 1 if draft.max_entries is None else draft.max_entries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -9,20 +10,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from livepoll import exports
-from livepoll.frames import OptionVotes, PublicQuestion
-from livepoll.kinds import BallotInput
+from livepoll import exports, i18n
+from livepoll.frames import Standing
 from livepoll.model import PollError, Session, group_join_code
-from livepoll.polls import QuestionDraft
 from livepoll.qr import join_link, qr_path, qr_svg
+from livepoll.shapes import public_question, results_of
 from livepoll.web import doors
 from livepoll.web.errors import error_response
 from livepoll.web.responses import (
     Accepted,
     ControlResult,
+    Leaderboard,
     Links,
     LiveState,
-    QuestionResults,
+    Nickname,
     Results,
     SessionCreated,
     SessionList,
@@ -30,7 +31,7 @@ from livepoll.web.responses import (
     SessionSummary,
     json_response,
 )
-from livepoll.web.schemas import ControlIn, SessionIn, VoteIn
+from livepoll.web.schemas import ControlIn, NicknameIn, SessionIn, VoteIn, draft_of
 from livepoll.web.state import credentials_of, polls_of
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -97,7 +98,7 @@ def links(request: Request, session: Session, host_key: str) -> Links:
 async def create_session(request: Request) -> Response:
     await require_admin(request)
     body = await parse_body(request, SessionIn)
-    drafts = [QuestionDraft(q.text, q.options, q.max_choices, q.allow_change) for q in body.questions]
+    drafts = [draft_of(q) for q in body.questions]
     created = await polls_of(request).create(body.title, drafts)
     session = created.session
     answer = SessionCreated(
@@ -105,7 +106,7 @@ async def create_session(request: Request) -> Response:
         code_display=group_join_code(session.code),
         title=session.title,
         host_key=created.host_key,
-        questions=[PublicQuestion.of(q) for q in session.questions],
+        questions=[public_question(q, host=True) for q in session.questions],
         links=links(request, session, created.host_key),
     )
     return json_response(answer, 201)
@@ -128,7 +129,7 @@ async def public_session(request: Request) -> Session:
 
 async def get_session(request: Request) -> Response:
     session = await public_session(request)
-    question = session.current_question
+    question, state = session.current_question, session.state
     polls, participant = polls_of(request), credentials_of(request).participant(request)
     mine = None
     if participant is not None and question is not None:
@@ -137,8 +138,8 @@ async def get_session(request: Request) -> Response:
         code=session.code,
         code_display=group_join_code(session.code),
         title=session.title,
-        question=None if question is None else PublicQuestion.of(question),
-        voting_open=session.state.voting_open,
+        question=None if question is None else public_question(question, revealed=question.id in state.revealed),
+        voting_open=state.open_at(time.time()),
         resets=session.state.resets,
         epoch=session.epoch,
         ballot=mine,
@@ -153,27 +154,57 @@ async def get_session(request: Request) -> Response:
 async def cast_vote(request: Request) -> Response:
     code = request.path_params["code"]
     doors.guard_change(request, cookie=True)  # the participant cookie is the only credential of a ballot
-    credentials = credentials_of(request)
-    participant = credentials.participant(request)
-    if participant is None:
-        response = error_response(
-            401, "participant_required",
-            "No valid participant cookie: open the session first (GET /api/v1/sessions/{code}), then vote.",
-        )
-        _, cookie = credentials.new_participant()
-        credentials.set_participant_cookie(response, request, cookie)
-        return response
+    participant = _participant_or_401(request, "vote")
+    if isinstance(participant, Response):
+        return participant
     body = await parse_body(request, VoteIn)
     polls = polls_of(request)
-    choices = BallotInput(choices=body.choices)
-    await doors.public(request, code, lambda: polls.vote(code, participant, body.question, choices))
+    ballot = body.ballot()
+    await doors.public(request, code, lambda: polls.vote(code, participant, body.question, ballot))
     return json_response(Accepted())
+
+
+def _participant_or_401(request: Request, then: str) -> str | Response:
+    """The participant of a cookie-authenticated change, or the 401 that gives them a cookie."""
+    credentials = credentials_of(request)
+    participant = credentials.participant(request)
+    if participant is not None:
+        return participant
+    response = error_response(
+        401, "participant_required",
+        f"No valid participant cookie: open the session first (GET /api/v1/sessions/{{code}}), then {then}.",
+    )
+    _, cookie = credentials.new_participant()
+    credentials.set_participant_cookie(response, request, cookie)
+    return response
+
+
+async def set_nickname(request: Request) -> Response:
+    """A participant's name on the quiz leaderboard."""
+    code = request.path_params["code"]
+    doors.guard_change(request, cookie=True)
+    participant = _participant_or_401(request, "choose a name")
+    if isinstance(participant, Response):
+        return participant
+    body = await parse_body(request, NicknameIn)
+    polls = polls_of(request)
+    voter = polls.voter(code, participant)
+    name = await doors.public(request, code, lambda: polls.set_nickname(code, voter, body.name))
+    return json_response(Nickname(name=name))
+
+
+async def leaderboard(request: Request) -> Response:
+    session = await host_session(request)
+    lang = i18n.supported(request.query_params.get("lang")) or i18n.DEFAULT_LANGUAGE
+    places = await polls_of(request).leaderboard(session, lang)
+    return json_response(Leaderboard(entries=[Standing(**p.public()) for p in places]),  # type: ignore[arg-type]
+                         headers={"Cache-Control": "no-store"})
 
 
 async def control(request: Request) -> Response:
     session = await host_session(request)
     body = await parse_body(request, ControlIn)
-    done = await polls_of(request).control(session.code, body.action, body.question)
+    done = await polls_of(request).control(session.code, body.control())
     if done.host_key is None:
         return json_response(ControlResult.of(done.session.state, code=session.code))
     # A rotated key: answer with the new key and links; a host panel that used the host cookie gets the new
@@ -194,20 +225,12 @@ async def delete_session(request: Request) -> Response:
 
 async def results(request: Request) -> Response:
     session = await host_session(request)
-    tallies = [(q, data.tally) for q, data in await polls_of(request).question_data(session)]
+    views = exports.result_views(await polls_of(request).question_data(session), session.state)
     body = Results(
         code=session.code,
         title=session.title,
         state=LiveState.of(session.state),
-        questions=[
-            QuestionResults(
-                id=q.id,
-                text=q.text,
-                voters=t.voters,
-                options=[OptionVotes(id=o.id, label=o.label, votes=t.votes.get(o.id, 0)) for o in q.options],
-            )
-            for q, t in tallies
-        ],
+        questions=[results_of(q, view) for q, view in views],
     )
     return json_response(body, headers={"Cache-Control": "no-store"})
 
@@ -227,8 +250,8 @@ def _delimiter(request: Request) -> str:
 
 async def export_results(request: Request) -> Response:
     session = await host_session(request)
-    tallies = [(q, data.tally) for q, data in await polls_of(request).question_data(session)]
-    return _csv(exports.results_csv(tallies, _delimiter(request)), f"livepoll-{session.code}-results.csv")
+    views = exports.result_views(await polls_of(request).question_data(session), session.state)
+    return _csv(exports.results_csv(views, _delimiter(request)), f"livepoll-{session.code}-results.csv")
 
 
 async def export_responses(request: Request) -> Response:
@@ -265,4 +288,6 @@ routes: list[BaseRoute] = [
     Route(f"/api/v1/sessions/{CODE}/export.csv", export_results, methods=["GET"]),
     Route(f"/api/v1/sessions/{CODE}/responses.csv", export_responses, methods=["GET"]),
     Route(f"/api/v1/sessions/{CODE}/qr.svg", qr, methods=["GET"]),
+    Route(f"/api/v1/sessions/{CODE}/nickname", set_nickname, methods=["POST"]),
+    Route(f"/api/v1/sessions/{CODE}/leaderboard", leaderboard, methods=["GET"]),
 ]

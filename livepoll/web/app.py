@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livepoll import metrics
 from livepoll.backends import Backend, open_backend
+from livepoll.blocklist import Blocklist
 from livepoll.config import Settings, load_settings
 from livepoll.live import LiveHub
 from livepoll.polls import Polls
@@ -30,6 +31,7 @@ from livepoll.web.bodies import BodyLimits, BoundedBodies
 from livepoll.web.errors import exception_handlers
 from livepoll.web.limits import GuessLimiter
 from livepoll.web.state import credentials_of
+from livepoll.words import words_rules
 
 log = logging.getLogger("livepoll")
 
@@ -137,7 +139,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         admin_token = await _load_secret(store, settings.admin_token, "admin_token")
         app.state.settings = settings
         app.state.backend = store
-        app.state.polls = Polls(store, secret)
+        app.state.polls = Polls(store, secret, words_rules(Blocklist.load(settings.blocklist_file)))
         app.state.credentials = Credentials(settings, secret, admin_token)
         app.state.hub = LiveHub(store, settings.presenter_rate, settings.phone_rate)
         app.state.guesses = GuessLimiter(store, secret)

@@ -32,13 +32,15 @@ from livepoll.web.responses import (
     ControlResult,
     Error,
     Health,
+    Leaderboard,
+    Nickname,
     Readiness,
     Results,
     SessionCreated,
     SessionList,
     SessionPublic,
 )
-from livepoll.web.schemas import ControlIn, SessionIn, VoteIn, VoteMessage
+from livepoll.web.schemas import ControlIn, NicknameIn, SessionIn, VoteIn, VoteMessage
 
 Schema = dict[str, Any]
 REF = "#/components/schemas/{model}"
@@ -105,12 +107,23 @@ TOO_LARGE = refusal(
     "LIVEPOLL_MAX_LARGE_BODY_BYTES, 4 MiB)", "too_large"
 )
 NOT_ADMIN = refusal("No valid admin token", "unauthorized")
+NOT_JSON = refusal("A cookie-authenticated change whose body is not application/json", "unsupported_media_type")
 HOST_ERRORS: Mapping[int, Answer] = {
-    401: refusal("No host key", "host_key_required"),
-    403: refusal("A key that is not this session's, or a cookie-authenticated change from another site",
-                 "wrong_host_key", "foreign_origin"),
-    404: NO_SESSION,
+    401: refusal("No host key (whether the session exists or not)", "host_key_required"),
+    403: refusal("A key that opens no session with this code, or a cookie-authenticated change from another "
+                 "site", "wrong_host_key", "foreign_origin"),
+    404: refusal("No session with this code (an administrator only; others get 403)", "not_found"),
+    429: refusal("This address spent its budget of wrong codes or keys; see Retry-After", "too_many_attempts"),
     503: UNAVAILABLE,
+}
+BALLOT_REFUSALS = ("invalid_body", "unknown_question", "unknown_option", "duplicate_option", "too_many_choices",
+                   "invalid_ballot", "other_text_required", "other_text_too_long", "unexpected_field",
+                   "too_many_entries", "empty_entry", "entry_too_long", "unknown_statement", "invalid_rating",
+                   "invalid_order")
+PARTICIPANT_CHANGE = {
+    403: refusal("A change from another site's page (Origin or Sec-Fetch-Site)", "foreign_origin"),
+    415: NOT_JSON,
+    429: GUESSING,
 }
 DELIMITER: Schema = {
     "name": "delimiter",
@@ -119,6 +132,13 @@ DELIMITER: Schema = {
     "description": "`semicolon` for the dialect Polish Excel opens by double-click (`;`, decimal comma); "
     "anything else means commas.",
     "schema": {"type": "string", "examples": ["semicolon"]},
+}
+LANG: Schema = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "description": "pl, uk or en: the language of the friendly names of participants without a nickname.",
+    "schema": {"type": "string", "enum": ["pl", "uk", "en"]},
 }
 CSV_HEADERS = {"Content-Disposition": "`attachment; filename=\"livepoll-<code>-<name>.csv\"`"}
 SESSION = "/api/v1/sessions/{code}"
@@ -166,31 +186,66 @@ OPERATIONS: tuple[Operation, ...] = (
         {
             200: Accepted,
             401: refusal("No valid participant cookie (this answer sets a fresh one)", "participant_required"),
+            **PARTICIPANT_CHANGE,
             404: NO_SESSION,
-            409: refusal("The live state refuses the ballot", "voting_closed", "not_current", "change_not_allowed"),
+            409: refusal("The live state refuses the ballot (a timer that ran out closes voting), or the "
+                         "participant sent all the entries allowed", "voting_closed", "not_current",
+                         "change_not_allowed", "limit_reached"),
             413: TOO_LARGE,
-            422: refusal("The ballot does not fit the question", "invalid_body", "unknown_question",
-                         "unknown_option", "duplicate_option", "too_many_choices", "invalid_ballot"),
+            422: refusal("The ballot does not fit the question", *BALLOT_REFUSALS),
             503: UNAVAILABLE,
         },
         body=VoteIn,
         example={"question": "q1", "choices": ["o1", "o3"]},
-        description="200 only after the ballot is durably stored. Re-sending an identical ballot is acknowledged "
-        "again and changes nothing, so a client may retry safely.",
+        description="The ballot carries the fields of its question's kind: `choices` (choice, quiz; with "
+        "`other_text` when the option `other` is chosen), `entries` (word cloud), `text` (open text; each "
+        "ballot adds an entry), `ratings` (scale: statement id -> value), `order` (ranking: every option id "
+        "once). 200 only after the ballot is durably stored. Re-sending an identical ballot (or, for open text, "
+        "the same text within a minute) is acknowledged again and changes nothing, so a client may retry "
+        "safely, also after voting closed.",
         answer_headers={401: {"Set-Cookie": "A fresh `lp_pid`: vote again with it."}},
     ),
     Operation(
-        "POST", f"{SESSION}/control", "control", "Drive the session: goto, open, close, show/hide results, reset",
-        HOST,
+        "POST", f"{SESSION}/control", "control",
+        "Drive the session: goto, open (with a timer), close, results, reset, reveal, leaderboard, moderation, "
+        "rotate_key", HOST,
         {
             200: ControlResult,
             **HOST_ERRORS,
             413: TOO_LARGE,
-            422: refusal("Invalid body, goto/reset without a question, or a question the session does not have",
-                         "invalid_body", "invalid_control", "unknown_question"),
+            415: NOT_JSON,
+            422: refusal("Invalid body, an action without what it needs (a question, a word's key, an entry), or "
+                         "a question the session does not have", "invalid_body", "invalid_control",
+                         "unknown_question"),
         },
         body=ControlIn,
-        example={"action": "goto", "question": "q2"},
+        example={"action": "open", "seconds": 60},
+        description="Each action is one atomic step on the session as it is at that moment. `open` with "
+        "`seconds` (or a quiz's `time_limit`) sets a deadline after which voting closes by itself.",
+    ),
+    Operation(
+        "POST", f"{SESSION}/nickname", "setNickname", "The participant's name on the quiz leaderboard",
+        PARTICIPANT,
+        {
+            200: Nickname,
+            401: refusal("No valid participant cookie (this answer sets a fresh one)", "participant_required"),
+            **PARTICIPANT_CHANGE,
+            404: NO_SESSION,
+            413: TOO_LARGE,
+            422: refusal("An empty or too long name, or one the blocklist holds", "invalid_body",
+                         "name_not_allowed"),
+            503: UNAVAILABLE,
+        },
+        body=NicknameIn,
+        example={"name": "Ola"},
+        description="A name someone else has gets a suffix (`Ola 2`); the answer says which.",
+        answer_headers={401: {"Set-Cookie": "A fresh `lp_pid`: send again with it."}},
+    ),
+    Operation(
+        "GET", f"{SESSION}/leaderboard", "leaderboard",
+        "The quiz leaderboard: revealed questions only, ties share a rank", HOST,
+        {200: Leaderboard, **HOST_ERRORS},
+        query=(LANG,),
     ),
     Operation(
         "GET", f"{SESSION}/results", "results", "Tallies of every question and the live state", HOST,
@@ -199,15 +254,19 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", f"{SESSION}/export.csv", "exportResults",
         "Results as CSV: question_id,question,option_id,option,votes,voters,percent", HOST,
-        {200: Media("text/csv", "UTF-8 with BOM, CRLF rows; one row per (question, option).", CSV_HEADERS),
+        {200: Media("text/csv", "UTF-8 with BOM, CRLF rows; one row per (question, item): an option (votes), a "
+                    "ranking option (votes = score), a word (option_id = its key), a scale statement × value "
+                    "(option_id `<statement>=<value>`), an open entry (votes 1).", CSV_HEADERS),
          **HOST_ERRORS},
         query=(DELIMITER,),
     ),
     Operation(
         "GET", f"{SESSION}/responses.csv", "exportResponses",
-        "Every counted ballot as CSV: question_id,question,participant,option_id,option,answered_at", HOST,
-        {200: Media("text/csv", "One row per chosen option; `participant` is a pseudonym stable within the "
-                    "session; `answered_at` is UTC ISO 8601.", CSV_HEADERS),
+        "Every counted ballot as CSV: question_id,question,participant,option_id,option,answered_at,value", HOST,
+        {200: Media("text/csv", "One row per item of each ballot (a chosen option, a rated statement, a ranked "
+                    "option, a word, an entry); `participant` is a pseudonym stable within the session; "
+                    "`answered_at` is UTC ISO 8601; `value` is the rating or the 1-based rank; `option` holds "
+                    "the text of words, entries and `other`.", CSV_HEADERS),
          **HOST_ERRORS},
         query=(DELIMITER,),
     ),
@@ -233,7 +292,7 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     Error,
     *FRAMES,
 )
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (SessionIn, VoteIn, ControlIn, VoteMessage)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (SessionIn, VoteIn, ControlIn, VoteMessage, NicknameIn)
 
 SECURITY_SCHEMES: dict[str, Schema] = {
     "adminToken": {
@@ -289,16 +348,24 @@ _NOT_BLANK = r"\S"
 def _refine(schemas: dict[str, Schema]) -> None:
     """Rules the validators apply that pydantic's schema leaves out, written as JSON Schema 2020-12.
 
-    Texts are stripped before their length is checked, so a blank one is refused: `pattern: \\S`. Options
-    must differ, and `goto`/`reset` need a question. (`max_choices` up to the number of options cannot be
-    said in JSON Schema; the server answers 422 `invalid_question`.)"""
+    Texts are cleaned and stripped before their length is checked, so a blank one is refused: `pattern: \\S`.
+    Options and statements must differ, and `goto`/`reset` need a question. (`max_choices` up to the number
+    of options, and a quiz's `correct` indexes within its options, cannot be said in JSON Schema; the server
+    answers 422 `invalid_question`.)"""
     schemas["SessionIn"]["properties"]["title"]["pattern"] = _NOT_BLANK
-    question = schemas["QuestionIn"]["properties"]
-    question["text"]["pattern"] = _NOT_BLANK
-    question["options"]["items"]["pattern"] = _NOT_BLANK
-    question["options"]["uniqueItems"] = True
-    question["options"]["description"] = "Distinct labels (compared after trimming spaces), one per option."
-    question["max_choices"]["description"] = "1 = single choice (default); at most the number of options."
+    for name in ("ChoiceIn", "QuizIn", "WordCloudIn", "OpenIn", "ScaleIn", "RankingIn"):
+        question = schemas[name]["properties"]
+        question["text"]["pattern"] = _NOT_BLANK
+        for listed in ("options", "statements"):
+            if listed in question:
+                question[listed]["items"]["pattern"] = _NOT_BLANK
+                question[listed]["uniqueItems"] = True
+                question[listed]["description"] = (
+                    f"Distinct labels (compared after trimming spaces), one per {listed[:-1]}."
+                )
+    schemas["ChoiceIn"]["properties"]["max_choices"]["description"] = (
+        "1 = single choice (default); at most the number of options (with `other`, one more)."
+    )
     schemas["ControlIn"]["allOf"] = [
         {
             "if": {"properties": {"action": {"enum": ["goto", "reset"]}}, "required": ["action"]},

@@ -13,8 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS, PollError
-from livepoll.polls import QuestionDraft
-from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS
+from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS, Draft, QuestionKind
 from livepoll.text import clean_text
 from livepoll.web import doors
 from livepoll.web.auth import ADMIN_COOKIE, HOST_COOKIE_PREFIX
@@ -108,7 +107,7 @@ def _read_drafts(form: FormData) -> list[dict[str, str | bool]]:
     return drafts
 
 
-def _validate(page: Page, title: str, drafts: list[dict[str, str | bool]]) -> tuple[list[QuestionDraft], list[str]]:
+def _validate(page: Page, title: str, drafts: list[dict[str, str | bool]]) -> tuple[list[Draft], list[str]]:
     """Form drafts → question drafts, with every problem in the page's language. Empty blocks are skipped."""
     _ = page.gettext
     errors: list[str] = []
@@ -116,7 +115,7 @@ def _validate(page: Page, title: str, drafts: list[dict[str, str | bool]]) -> tu
         errors.append(_("Give the session a title."))
     elif len(title) > MAX_TITLE_CHARS:
         errors.append(_("The title is too long (at most %(num)d characters).") % {"num": MAX_TITLE_CHARS})
-    questions: list[QuestionDraft] = []
+    questions: list[Draft] = []
     for n, draft in enumerate(drafts, start=1):
         text = clean_text(str(draft["text"]))
         options = [label for line in str(draft["options"]).splitlines() if (label := clean_text(line))]
@@ -149,7 +148,7 @@ def _validate(page: Page, title: str, drafts: list[dict[str, str | bool]]) -> tu
         if not 1 <= max_choices <= max(len(options), 1):
             errors.append(_("Question %(num)d: “how many options can one person choose” must be a "
                             "whole number from 1 to %(max)d.") % {**where, "max": max(len(options), 1)})
-        questions.append(QuestionDraft(text, options, max_choices, bool(draft["allow_change"])))
+        questions.append(Draft(QuestionKind.CHOICE, text, options, max_choices, bool(draft["allow_change"])))
     if not questions and not errors:
         errors.append(_("Write at least one question with its options."))
     return questions, errors

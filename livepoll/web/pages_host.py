@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll.backends.base import BackendUnavailable
-from livepoll.live import presenter_frame
+from livepoll.live_frames import presenter_frame
 from livepoll.model import (
     ControlAction,
     PollError,

@@ -10,8 +10,9 @@ from pydantic import Field
 from starlette.responses import JSONResponse
 
 from livepoll import model
-from livepoll.frames import Omittable, OptionVotes, PublicQuestion, Shape
+from livepoll.frames import Standing
 from livepoll.model import JOIN_CODE_DIGITS
+from livepoll.shapes import Omittable, PublicQuestion, QuestionResults, Shape
 
 JoinCode = Annotated[str, Field(pattern=f"^[0-9]{{{JOIN_CODE_DIGITS}}}$", examples=["72815366"])]
 Uri = Annotated[str, Field(json_schema_extra={"format": "uri"})]
@@ -113,18 +114,21 @@ class ControlResult(LiveState, SessionCode):
     links: Annotated[Omittable[Links], Field(description="Links with the new key (rotate_key only).")] = None
 
 
-class QuestionResults(Shape):
-    id: str
-    text: str
-    voters: Annotated[int, Field(ge=0, description="Participants with a counted ballot on this question.")]
-    options: list[OptionVotes]
-
-
 class Results(Shape):
     code: JoinCode
     title: str
     state: LiveState
     questions: list[QuestionResults]
+
+
+class Leaderboard(Shape):
+    """Every participant with a ballot on a revealed quiz question, best first; ties share a rank."""
+
+    entries: list[Standing]
+
+
+class Nickname(Shape):
+    name: Annotated[str, Field(description="The name on the leaderboard (a suffix when someone had it).")]
 
 
 class Health(Shape):

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
-from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS, ControlAction
-from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS
+from livepoll.kinds.base import BallotInput
+from livepoll.kinds.choice import MAX_OTHER_CHARS, MAX_POINTS, MAX_QUIZ_OPTIONS, MAX_TIME_LIMIT, MIN_TIME_LIMIT
+from livepoll.kinds.entries import (
+    MAX_ENTRIES_PER_PARTICIPANT,
+    MAX_ENTRY_CHARS,
+    MAX_WORD_CHARS,
+    MAX_WORDS_PER_BALLOT,
+)
+from livepoll.kinds.scale import MAX_LABEL_CHARS, MAX_RANKED, MAX_STATEMENTS
+from livepoll.kinds.scale import MAX_POINTS as MAX_SCALE_POINTS
+from livepoll.leaderboard import MAX_NAME_CHARS
+from livepoll.model import MAX_QUESTIONS, MAX_TIMER_SECONDS, MAX_TITLE_CHARS, Control, ControlAction
+from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS, Draft, QuestionKind
 from livepoll.text import clean_text
 
 
@@ -32,12 +43,92 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class QuestionIn(Strict):
-    kind: Literal["choice"] = "choice"
+def _multiline(value: object) -> object:
+    return clean_text(value, multiline=True) if isinstance(value, str) else value
+
+
+Seconds = Annotated[int, Field(ge=1, le=MAX_TIMER_SECONDS)]
+Entry = Annotated[str, StringConstraints(min_length=1, max_length=MAX_WORD_CHARS), BeforeValidator(_cleaned)]
+OtherText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_OTHER_CHARS), BeforeValidator(_cleaned)]
+EntryText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ENTRY_CHARS), BeforeValidator(_multiline)]
+Label = Annotated[str, StringConstraints(max_length=MAX_LABEL_CHARS), BeforeValidator(_cleaned)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS), BeforeValidator(_cleaned)]
+
+
+class QuestionBase(Strict):
     text: QuestionText
+
+
+class ChoiceIn(QuestionBase):
+    kind: Literal["choice"] = "choice"
     options: Annotated[list[OptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_OPTIONS)]
-    max_choices: Annotated[int, Field(ge=1, le=MAX_OPTIONS)] | None = None
+    max_choices: Annotated[int, Field(ge=1, le=MAX_OPTIONS + 1)] | None = None
     allow_change: bool | None = None
+    other: bool = False
+    other_label: OptionLabel | None = None
+
+
+class QuizIn(QuestionBase):
+    kind: Literal["quiz"]
+    options: Annotated[list[OptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_QUIZ_OPTIONS)]
+    correct: Annotated[list[Annotated[int, Field(ge=0, lt=MAX_QUIZ_OPTIONS)]], Field(min_length=1)]
+    points: Annotated[int, Field(ge=0, le=MAX_POINTS)] | None = None
+    speed_bonus: bool = False
+    time_limit: Annotated[int, Field(ge=MIN_TIME_LIMIT, le=MAX_TIME_LIMIT)] | None = None
+    allow_change: bool | None = None
+
+
+class WordCloudIn(QuestionBase):
+    kind: Literal["wordcloud"]
+    max_entries: Annotated[int, Field(ge=1, le=MAX_WORDS_PER_BALLOT)] | None = None
+    allow_change: bool | None = None
+
+
+class OpenIn(QuestionBase):
+    kind: Literal["open"]
+    max_entries: Annotated[int, Field(ge=1, le=MAX_ENTRIES_PER_PARTICIPANT)] | None = None
+    moderated: bool = False
+
+
+class ScaleIn(QuestionBase):
+    kind: Literal["scale"]
+    statements: Annotated[list[OptionLabel], Field(min_length=1, max_length=MAX_STATEMENTS)]
+    min: Literal[0, 1] | None = None
+    max: Annotated[int, Field(ge=1, le=MAX_SCALE_POINTS)] | None = None
+    min_label: Label | None = None
+    max_label: Label | None = None
+    allow_change: bool | None = None
+
+
+class RankingIn(QuestionBase):
+    kind: Literal["ranking"]
+    options: Annotated[list[OptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_RANKED)]
+    allow_change: bool | None = None
+
+
+def _kind_of(value: object) -> str:
+    """The kind a question names; `choice` when it names none (as before there were other kinds)."""
+    kind = value.get("kind", "choice") if isinstance(value, dict) else getattr(value, "kind", "choice")
+    return kind if isinstance(kind, str) and kind in KINDS else "choice"
+
+
+KINDS = ("choice", "quiz", "wordcloud", "open", "scale", "ranking")
+QuestionIn = Annotated[
+    Annotated[ChoiceIn, Tag("choice")]
+    | Annotated[QuizIn, Tag("quiz")]
+    | Annotated[WordCloudIn, Tag("wordcloud")]
+    | Annotated[OpenIn, Tag("open")]
+    | Annotated[ScaleIn, Tag("scale")]
+    | Annotated[RankingIn, Tag("ranking")],
+    Discriminator(_kind_of),
+]
+
+
+def draft_of(question: QuestionIn) -> Draft:
+    """The kind-neutral draft a question's rules build from."""
+    fields = question.model_dump()
+    fields["kind"] = QuestionKind(fields["kind"])
+    return Draft(**fields)
 
 
 class SessionIn(Strict):
@@ -45,18 +136,44 @@ class SessionIn(Strict):
     questions: Annotated[list[QuestionIn], Field(min_length=1, max_length=MAX_QUESTIONS)]
 
 
-class VoteIn(Strict):
+class BallotFields(Strict):
+    """A ballot's answer: the fields of its question's kind (choice and quiz: `choices`, and `other_text` with
+    the option `other`; word cloud: `entries`; open text: `text`; scale: `ratings`; ranking: `order`)."""
+
     question: Id
-    choices: Annotated[list[Id], Field(min_length=1, max_length=MAX_OPTIONS)]
+    choices: Annotated[list[Id], Field(min_length=1, max_length=MAX_OPTIONS + 1)] | None = None
+    other_text: OtherText | None = None
+    entries: Annotated[list[Entry], Field(min_length=1, max_length=MAX_WORDS_PER_BALLOT)] | None = None
+    text: EntryText | None = None
+    ratings: Annotated[dict[Id, int], Field(min_length=1, max_length=MAX_STATEMENTS)] | None = None
+    order: Annotated[list[Id], Field(min_length=MIN_OPTIONS, max_length=MAX_RANKED)] | None = None
+
+    def ballot(self, ref: str = "") -> BallotInput:
+        return BallotInput(
+            choices=self.choices, other_text=self.other_text, entries=self.entries, text=self.text,
+            ratings=self.ratings, order=self.order, ref=ref,
+        )
+
+
+class VoteIn(BallotFields):
+    pass
+
+
+class VoteMessage(BallotFields):
+    type: Literal["vote"]
+    ref: Ref = ""
 
 
 class ControlIn(Strict):
     action: ControlAction
     question: Id | None = None
+    seconds: Seconds | None = None
+    key: Annotated[str, StringConstraints(min_length=1, max_length=MAX_WORD_CHARS * 4)] | None = None
+    entry: Id | None = None
+
+    def control(self) -> Control:
+        return Control(self.action, self.question, self.seconds, self.key, self.entry)
 
 
-class VoteMessage(Strict):
-    type: Literal["vote"]
-    question: Id
-    choices: Annotated[list[Id], Field(min_length=1, max_length=MAX_OPTIONS)]
-    ref: Ref = ""
+class NicknameIn(Strict):
+    name: Name

@@ -16,7 +16,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.frames import encode_ack, encode_error
-from livepoll.kinds import BallotInput
 from livepoll.live import Close, LiveHub, Role, Viewer
 from livepoll.metrics import CONNECTIONS
 from livepoll.model import PollError, hash_host_key
@@ -139,7 +138,7 @@ async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[
         where = ".".join(str(p) for p in first["loc"]) or "message"
         return encode_error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
     try:
-        await polls.vote_as(code, voter, vote.question, BallotInput(choices=vote.choices))
+        await polls.vote_as(code, voter, vote.question, vote.ballot(vote.ref))
     except PollError as exc:
         return encode_error(vote.ref, exc.code, exc.message), True
     except BackendUnavailable:
