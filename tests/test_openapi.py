@@ -34,9 +34,9 @@ from starlette.routing import Route
 from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
 from websockets.asyncio.client import connect
 
-from livepoll import frames, live
+from livepoll import frames, live_frames
 from livepoll.config import Settings
-from livepoll.model import LiveState, Snapshot, Tally
+from livepoll.model import LiveState, QuestionData, Snapshot, Tally
 from livepoll.questions import Option, Question, QuestionKind
 from livepoll.web import openapi
 from livepoll.web.api import routes as api_routes
@@ -66,8 +66,8 @@ TRICKY = 'Czy "to" działa?\n<script>\u2028 ✓ 💥 \u0007'
 def _snapshot(*, question: bool, results_on_phones: bool) -> Snapshot:
     q = Question("q1", QuestionKind.CHOICE, TRICKY, (Option("o1", "Tak"), Option("o2", "Ні, дякую")), 2, False)
     state = LiveState("q1" if question else None, False, True, results_on_phones, 3)
-    tally = Tally("q1", {"o1": 4, "o2": 1}, 5) if question else None
-    return Snapshot("12345678", "448fe52f", 17, state, q if question else None, tally, 250, state_lost=True)
+    data = QuestionData(Tally("q1", {"o1": 4, "o2": 1}, 5)) if question else None
+    return Snapshot("12345678", "448fe52f", 17, state, q if question else None, data, 250, state_lost=True)
 
 
 def _compact(value: object) -> str:
@@ -79,26 +79,30 @@ QUESTION = {"id": "q1", "kind": "choice", "text": TRICKY, "max_choices": 2, "all
 
 
 def test_presenter_frames_keep_their_bytes() -> None:
-    """Key order, nulls and escapes of the presenter's `results` frame are those of the hand-built dict."""
+    """Key order, nulls and escapes of the presenter's `results` frame are those of the hand-built dict it
+    replaced; the question of every kind now also carries its `voters` (after the fields it had)."""
     options = [{"id": "o1", "label": "Tak", "votes": 4}, {"id": "o2", "label": "Ні, дякую", "votes": 1}]
     common = {"voting_open": False, "results_visible": True, "results_on_phones": False, "participants": 250}
     head = {"type": "results", "seq": 17, "epoch": "448fe52f", "state_lost": True}
-    with_question = {**head, "question": {**QUESTION, "options": options}, "voters": 5, **common}
+    with_question = {**head, "question": {**QUESTION, "options": options, "voters": 5}, "voters": 5, **common}
     without = {**head, "question": None, "voters": 0, **common}
-    assert live.encode_presenter(_snapshot(question=True, results_on_phones=False)) == _compact(with_question)
-    assert live.encode_presenter(_snapshot(question=False, results_on_phones=False)) == _compact(without)
-    assert live.presenter_frame(_snapshot(question=True, results_on_phones=False)) == with_question
+    assert live_frames.encode_presenter(_snapshot(question=True, results_on_phones=False)) == _compact(with_question)
+    assert live_frames.encode_presenter(_snapshot(question=False, results_on_phones=False)) == _compact(without)
+    assert live_frames.presenter_frame(_snapshot(question=True, results_on_phones=False)) == with_question
 
 
 def test_participant_frames_keep_their_bytes() -> None:
+    """The participant's `state` frame as before; results on phones are the presenter's question results
+    (every kind has them), so they now carry the labels and the question's fields too."""
     options = [{"id": "o1", "label": "Tak"}, {"id": "o2", "label": "Ні, дякую"}]
     head = {"type": "state", "seq": 17, "epoch": "448fe52f", "state_lost": True}
-    results = {"voters": 5, "options": [{"id": "o1", "votes": 4}, {"id": "o2", "votes": 1}]}
+    votes = [{"id": "o1", "label": "Tak", "votes": 4}, {"id": "o2", "label": "Ні, дякую", "votes": 1}]
+    results = {**QUESTION, "options": votes, "voters": 5}
     shown = {**head, "question": {**QUESTION, "options": options}, "voting_open": False, "resets": 3,
              "results": results}
     hidden = {**head, "question": None, "voting_open": False, "resets": 3, "results": None}
-    assert live.encode_participant(_snapshot(question=True, results_on_phones=True)) == _compact(shown)
-    assert live.encode_participant(_snapshot(question=False, results_on_phones=True)) == _compact(hidden)
+    assert live_frames.encode_participant(_snapshot(question=True, results_on_phones=True)) == _compact(shown)
+    assert live_frames.encode_participant(_snapshot(question=False, results_on_phones=True)) == _compact(hidden)
 
 
 def test_reply_frames_keep_their_bytes() -> None:
@@ -128,8 +132,10 @@ def test_an_omittable_field_leaves_old_frames_as_they_were() -> None:
 def test_frames_match_their_published_schemas() -> None:
     document = openapi.openapi_document()
     encoded = {
-        "PresenterFrame": [live.encode_presenter(_snapshot(question=q, results_on_phones=False)) for q in (1, 0)],
-        "ParticipantFrame": [live.encode_participant(_snapshot(question=q, results_on_phones=p))
+        "PresenterFrame": [
+            live_frames.encode_presenter(_snapshot(question=q, results_on_phones=False)) for q in (True, False)
+        ],
+        "ParticipantFrame": [live_frames.encode_participant(_snapshot(question=q, results_on_phones=p))
                              for q, p in itertools.product((True, False), repeat=2)],
         "AckFrame": [frames.encode_ack("r")],
         "ErrorFrame": [frames.encode_error("r", "voting_closed", "Closed.")],

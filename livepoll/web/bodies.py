@@ -1,7 +1,9 @@
 """Bounded request bodies: no request can make the server hold much memory, or a connection for long.
 
 `BoundedBodies` is a plain ASGI middleware in front of every HTTP route. It refuses with 413 a body whose
-declared `Content-Length` is over its route's limit before the app runs, counts the bytes of a streamed
+declared `Content-Length` is over its route's limit before the app runs (reading and dropping it first when
+it is at most DRAIN_REFUSED_BYTES, so that a client that writes its whole body before reading the answer
+gets the 413 rather than a reset; a larger one is never read), counts the bytes of a streamed
 (chunked) body and stops it with 413 as soon as the count passes the limit, and answers 408 to a body that
 pauses too long or takes too long in all. Every refusal closes the connection, so the rest of the body is
 never read. When the app answers without reading the body (e.g. 401), the rest of the body is read and
@@ -33,6 +35,9 @@ LARGE_BODY_ROUTES = (
 )
 _LARGE_BODY_PATTERNS = tuple(compile_path(path)[0] for path in LARGE_BODY_ROUTES)
 _CLOSE = (b"connection", b"close")
+# A body declared over its limit but not over this many bytes is read and dropped before the 413 (see
+# BoundedBodies); a larger one is refused at once and its connection closed, so it is never read.
+DRAIN_REFUSED_BYTES = 16 * 1024 * 1024
 
 
 class BodyRefused(Exception):
@@ -153,6 +158,13 @@ class BoundedBodies:
             return
         limit = self.limits.limit_for(scope["path"])
         if declared.length is not None and declared.length > limit:
+            if declared.length <= DRAIN_REFUSED_BYTES and not declared.expects_continue:
+                # Most clients send the whole body before they read the answer: read and drop a moderate one
+                # (within the usual timeouts; memory stays flat), so they get the 413 and not a reset.
+                drained = _BodyReader(receive, declared.length, self.limits, expects_continue=False)
+                if await drained.discard_rest():
+                    await error_response(413, "too_large", too_large(limit).message)(scope, receive, send)
+                    return
             await _refuse(too_large(limit), scope, receive, send)
             return
 

@@ -107,6 +107,7 @@ TOO_LARGE = refusal(
     "LIVEPOLL_MAX_LARGE_BODY_BYTES, 4 MiB)", "too_large"
 )
 NOT_ADMIN = refusal("No valid admin token", "unauthorized")
+TOO_SLOW = refusal("The request body paused too long, or took too long in all", "request_timeout")
 NOT_JSON = refusal("A cookie-authenticated change whose body is not application/json", "unsupported_media_type")
 HOST_ERRORS: Mapping[int, Answer] = {
     401: refusal("No host key (whether the session exists or not)", "host_key_required"),
@@ -153,7 +154,9 @@ OPERATIONS: tuple[Operation, ...] = (
             201: SessionCreated,
             401: NOT_ADMIN,
             403: refusal("A cookie-authenticated request from another site", "foreign_origin"),
+            408: TOO_SLOW,
             413: TOO_LARGE,
+            415: NOT_JSON,
             422: refusal("The body breaks a rule (the message names it)", "invalid_body", "invalid_question",
                          "invalid_session"),
             503: refusal("No free join code found (retry), or the store is down", "no_free_code", "unavailable"),
@@ -188,6 +191,7 @@ OPERATIONS: tuple[Operation, ...] = (
             401: refusal("No valid participant cookie (this answer sets a fresh one)", "participant_required"),
             **PARTICIPANT_CHANGE,
             404: NO_SESSION,
+            408: TOO_SLOW,
             409: refusal("The live state refuses the ballot (a timer that ran out closes voting), or the "
                          "participant sent all the entries allowed", "voting_closed", "not_current",
                          "change_not_allowed", "limit_reached"),
@@ -212,6 +216,7 @@ OPERATIONS: tuple[Operation, ...] = (
         {
             200: ControlResult,
             **HOST_ERRORS,
+            408: TOO_SLOW,
             413: TOO_LARGE,
             415: NOT_JSON,
             422: refusal("Invalid body, an action without what it needs (a question, a word's key, an entry), or "
@@ -231,6 +236,7 @@ OPERATIONS: tuple[Operation, ...] = (
             401: refusal("No valid participant cookie (this answer sets a fresh one)", "participant_required"),
             **PARTICIPANT_CHANGE,
             404: NO_SESSION,
+            408: TOO_SLOW,
             413: TOO_LARGE,
             422: refusal("An empty or too long name, or one the blocklist holds", "invalid_body",
                          "name_not_allowed"),
