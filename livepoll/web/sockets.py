@@ -163,7 +163,10 @@ async def presenter_socket(ws: WebSocket) -> None:
     await ws.accept()
     # A presenter that came in with the host key is closed when the key is rotated; an administrator is not.
     key_hash = None if admin or key is None else hash_host_key(key)
-    viewer: Viewer = await hub.join(code, Role.PRESENTER, ws.send_text, _closer(ws), key_hash=key_hash)
+    # `?view=host`: the host panel, which also gets what only the host may see (pending entries, blocked
+    # words, "other" texts); the presenter screen is shared, so it never does.
+    role = Role.HOST if ws.query_params.get("view") == "host" else Role.PRESENTER
+    viewer: Viewer = await hub.join(code, role, ws.send_text, _closer(ws), key_hash=key_hash)
     CONNECTIONS.labels("presenter").inc()
     try:
         while (await ws.receive())["type"] != "websocket.disconnect":
