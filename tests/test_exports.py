@@ -232,3 +232,51 @@ async def test_exports_of_an_untouched_question_have_no_responses(api: LivepollC
         b"\xef\xbb\xbfquestion_id;question;participant;option_id;option;answered_at;value\r\n"
     )
 
+
+
+async def test_every_kind_has_its_rows_in_both_exports(api: LivepollClient) -> None:
+    """export.csv: a row per (question, item) of each kind (ranking votes = score, scale `s=v` rows, words by
+    key, one row per open entry); responses.csv: the `value` column holds the rank or the rating, `option` the
+    text of words, entries and `other`."""
+    questions = [
+        {"kind": "choice", "text": "Z kim?", "options": ["miasto", "NGO"], "other": True},
+        {"kind": "ranking", "text": "Ważne?", "options": ["a", "b", "c"]},
+        {"kind": "scale", "text": "Oceń", "statements": ["treść"], "min": 1, "max": 3},
+        {"kind": "wordcloud", "text": "Słowo", "max_entries": 2},
+        {"kind": "open", "text": "Uwagi"},
+    ]
+    code, key, _ = await api.create_session(questions=questions)
+    phone = api.participant()
+    await phone.join(code)
+    votes = [
+        ("q1", {"choices": ["other"], "other_text": "=rada dzielnicy"}),
+        ("q2", {"order": ["o3", "o1", "o2"]}),
+        ("q3", {"ratings": {"s1": 2}}),
+        ("q4", {"entries": ["Szkoła", "biblioteka"]}),
+        ("q5", {"text": "Więcej czasu\nna pytania"}),
+    ]
+    for question, fields in votes:
+        if question != "q1":
+            assert (await api.control(code, key, "goto", question)).status_code == 200
+        response = await phone.post(f"/api/v1/sessions/{code}/votes", json={"question": question, **fields})
+        assert response.status_code == 200, response.text
+    results = _rows(await api.export(code, key))
+    by_question: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for row in results[1:]:
+        by_question.setdefault(row[0], []).append((row[2], row[3], row[4], row[5], row[6]))
+    assert by_question["q1"] == [("o1", "miasto", "0", "1", "0.0"), ("o2", "NGO", "0", "1", "0.0"),
+                                 ("other", "", "1", "1", "100.0")]
+    assert by_question["q2"] == [("o1", "a", "2", "1", "200.0"), ("o2", "b", "1", "1", "100.0"),
+                                 ("o3", "c", "3", "1", "300.0")]
+    assert by_question["q3"] == [("s1=1", "treść = 1", "0", "1", "0.0"), ("s1=2", "treść = 2", "1", "1", "100.0"),
+                                 ("s1=3", "treść = 3", "0", "1", "0.0")]
+    assert sorted(r[1] for r in by_question["q4"]) == ["Szkoła", "biblioteka"]
+    assert all(r[2:] == ("1", "1", "100.0") for r in by_question["q4"])
+    assert [(r[1], r[2]) for r in by_question["q5"]] == [("Więcej czasu\nna pytania", "1")]
+    responses = _rows(await api.export(code, key, "responses.csv"))
+    rows = {(r[0], r[3]): (r[4], r[6]) for r in responses[1:]}
+    assert rows[("q1", "other")] == ("'=rada dzielnicy", "")  # the text, defused like every cell
+    assert [rows[("q2", o)] for o in ("o3", "o1", "o2")] == [("c", "1"), ("a", "2"), ("b", "3")]
+    assert rows[("q3", "s1")] == ("treść", "2")
+    assert sorted(r[4] for r in responses[1:] if r[0] == "q4") == ["Szkoła", "biblioteka"]
+    assert [v for k, v in rows.items() if k[0] == "q5"] == [("Więcej czasu\nna pytania", "")]
