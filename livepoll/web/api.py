@@ -31,7 +31,7 @@ from livepoll.web.responses import (
     SessionSummary,
     json_response,
 )
-from livepoll.web.schemas import ControlIn, NicknameIn, SessionIn, VoteIn, draft_of
+from livepoll.web.schemas import ControlIn, NicknameIn, SessionIn, VoteIn, draft_of, field_path
 from livepoll.web.state import credentials_of, polls_of
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -46,7 +46,7 @@ async def parse_body(request: Request, model: type[Body]) -> Body:
         return model.model_validate_json(body)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
+        where = field_path(first["loc"]) or "body"
         raise PollError("invalid_body", f"{where}: {first['msg']}", 422) from None
 
 

@@ -177,3 +177,14 @@ class ControlIn(Strict):
 
 class NicknameIn(Strict):
     name: Name
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """Where a validation error is, as `questions.0.text`: the kind a question was validated as is left out
+    (pydantic adds it to the path of a tagged union), so the message names the field the client sent."""
+    parts: list[str] = []
+    for n, part in enumerate(loc):
+        if isinstance(part, str) and part in KINDS and n > 0 and isinstance(loc[n - 1], int):
+            continue
+        parts.append(str(part))
+    return ".".join(parts)
