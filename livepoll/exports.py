@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from livepoll import kinds
 from livepoll.kinds import ResultsView
 from livepoll.model import LiveState, QuestionData, Response, ballot_fields, iso_utc
+from livepoll.qa import QaQuestion
 from livepoll.questions import Question
 
 BOM = "\ufeff"
@@ -86,3 +87,16 @@ def responses_csv(questions: Sequence[Question], responses: Iterable[Response], 
                  row.value)
             )
     return _write(RESPONSES_COLUMNS, rows, delimiter)
+
+
+QA_COLUMNS = ("id", "text", "name", "upvotes", "status", "participant", "created_at", "answered_at")
+
+
+def qa_csv(questions: Iterable[QaQuestion], delimiter: str = ",") -> bytes:
+    """Every Q&A question (all statuses), oldest first: `participant` is the asker's session pseudonym."""
+    rows = (
+        (q.id, q.text, q.name, q.upvotes, q.status, q.asker, iso_utc(q.created_at),
+         "" if q.answered_at is None else iso_utc(q.answered_at))
+        for q in sorted(questions, key=lambda q: (q.created_at, q.id))
+    )
+    return _write(QA_COLUMNS, rows, delimiter)

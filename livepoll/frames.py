@@ -45,6 +45,7 @@ class PresenterFrame(Shape):
     leaderboard: Annotated[
         Omittable[list[Standing]], Field(description="The quiz's top 10, while the host shows the leaderboard.")
     ] = None
+    qa_visible: Annotated[Omittable[bool], Field(description="With Q&A: the screen shows the Q&A view.")] = None
 
 
 class ParticipantFrame(Shape):
@@ -60,6 +61,38 @@ class ParticipantFrame(Shape):
     results: Annotated[QuestionResults | None, Field(description="Only while the host shows results on phones.")]
     deadline: Annotated[Omittable[str], Field(description=DEADLINE_DOC)] = None
     remaining_ms: Annotated[Omittable[int], Field(ge=0, description=REMAINING_DOC)] = None
+    qa_open: Annotated[Omittable[bool], Field(description="With Q&A: the audience may ask now.")] = None
+
+
+class QaEntry(Shape):
+    id: str
+    text: str
+    name: str
+    upvotes: Annotated[int, Field(ge=0)]
+    status: Literal["visible", "pinned", "answered", "pending", "hidden"]
+    created_at: Annotated[str, Field(description="UTC, ISO 8601.")]
+    participant: Annotated[Omittable[str], Field(description="Host panel only: the asker's pseudonym.")] = None
+    blocked: Annotated[Omittable[bool], Field(description="Host panel only: held by the blocklist.")] = None
+
+
+class QaFrame(Shape):
+    """The session's Q&A, to every socket of a session with Q&A, when it changes: phones and the presenter
+    get the questions the audience may see (at most LIVEPOLL_PHONE_RATE / LIVEPOLL_PRESENTER_RATE a second),
+    the host panel every question, pending first. Pinned first, then by upvotes, then newest."""
+
+    type: Literal["qa"] = "qa"
+    open: Annotated[bool, Field(description="The audience may ask now.")]
+    moderated: bool
+    questions: list[QaEntry]
+    pending: Annotated[Omittable[int], Field(description="Host panel only: questions waiting for approval.")] = None
+
+
+class QaMineFrame(Shape):
+    """The participant's own questions and upvotes (ids), on connect: `mine` and `upvoted` of the list."""
+
+    type: Literal["qa_mine"] = "qa_mine"
+    asked: list[str]
+    upvoted: list[str]
 
 
 class QuizOutcome(Shape):
@@ -109,4 +142,6 @@ def encode_error(ref: str, code: str, message: str) -> str:
     return json.dumps(ErrorFrame(ref=ref, error=code, message=message).model_dump(), ensure_ascii=False)
 
 
-FRAMES: tuple[type[Shape], ...] = (PresenterFrame, ParticipantFrame, BallotFrame, AckFrame, ErrorFrame)
+FRAMES: tuple[type[Shape], ...] = (
+    PresenterFrame, ParticipantFrame, BallotFrame, QaFrame, QaMineFrame, AckFrame, ErrorFrame
+)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from livepoll.kinds.choice import points_earned
 from livepoll.model import LiveState, StoredBallot, ballot_fields
-from livepoll.questions import Question, QuestionKind
+from livepoll.questions import NAMES_CHANNEL, Question, QuestionKind
 
 MAX_NAME_CHARS = 30
 # The session-wide channel nicknames are stored on (not a question of the session).
-NAMES = "_names"
+NAMES = NAMES_CHANNEL
 LEADERBOARD_SHOWN = 10
 
 _ADJECTIVES = {

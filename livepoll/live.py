@@ -30,11 +30,15 @@ from livepoll.live_frames import (
     encode_ballot,
     encode_participant,
     encode_presenter,
+    encode_qa,
+    encode_qa_mine,
     participant_key,
     quiz_outcome,
 )
 from livepoll.model import Snapshot, StoredBallot
 from livepoll.polls import read_standings
+from livepoll.polls_qa import qa_view
+from livepoll.qa import ASKED, UPVOTES, asked_of, upvoted_of
 
 log = logging.getLogger("livepoll.live")
 
@@ -66,7 +70,7 @@ class Outbox:
         self._send = send
         self._close = close
         self._pending: str | None = None
-        self._personal: str | None = None
+        self._personal: dict[str, str] = {}
         self._drain_task: asyncio.Task[None] | None = None
         self.closed = False
         self.replaced = 0
@@ -80,11 +84,11 @@ class Outbox:
         self._pending = frame
         self._start()
 
-    def offer_personal(self, frame: str) -> None:
-        """The newest frame for this viewer only; sent after the shared one."""
+    def offer_personal(self, frame: str, slot: str = "ballot") -> None:
+        """The newest frame of one kind (`slot`) for this viewer only; sent after the shared one."""
         if self.closed:
             return
-        self._personal = frame
+        self._personal[slot] = frame
         self._start()
 
     def _start(self) -> None:
@@ -97,21 +101,23 @@ class Outbox:
 
     async def _drain(self) -> None:
         try:
-            while not self.closed and (self._pending is not None or self._personal is not None):
+            while not self.closed and (self._pending is not None or self._personal):
                 if self._pending is not None:
                     frame, self._pending = self._pending, None
                 else:
-                    frame, self._personal = self._personal or "", None
+                    frame = self._personal.pop(next(iter(self._personal)))
                 await self._send(frame)
         except Exception:  # the peer went away; its handler notices and leaves the room
             self.closed = True
-            self._pending = self._personal = None
+            self._pending = None
+            self._personal.clear()
         finally:
             self._drain_task = None
 
     async def close(self, code: int) -> None:
         self.closed = True
-        self._pending = self._personal = None
+        self._pending = None
+        self._personal.clear()
         try:
             await self._close(code)
         except Exception:
@@ -158,6 +164,12 @@ class Room:
     # The quiz leaderboard and what it was read for (re-read when that changes).
     board: list[Standing] = field(default_factory=list)
     board_key: object = None
+    # The Q&A frames (audience, host) and what they were read for; when phones last got one.
+    qa_key: object = None
+    qa_frame: str | None = None
+    qa_host_frame: str | None = None
+    qa_phones_at: float = 0.0
+    qa_phones_sent: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -214,6 +226,9 @@ class LiveHub:
                  Role.PARTICIPANT: room.participant_frame}[role]
         if frame is not None:
             viewer.outbox.offer(frame)
+        qa_frame = room.qa_host_frame if role is Role.HOST else room.qa_frame
+        if qa_frame is not None:
+            viewer.outbox.offer_personal(qa_frame, "qa")
         if voter is not None and room.ballot_key is not None:
             self._want_ballots(room, (viewer,))
         return viewer
@@ -311,6 +326,7 @@ class LiveHub:
             elif snapshot is not None:
                 await self._read_board(room, snapshot)
                 self._publish(room, snapshot)
+                await self._publish_qa(room, snapshot)
         finally:
             self.ticks += 1
             room.ticking = None
@@ -373,6 +389,35 @@ class LiveHub:
             room.dirty = True
             self._schedule(room)
 
+    async def _publish_qa(self, room: Room, snapshot: Snapshot) -> None:
+        """Read the Q&A again when it changed (its channels' versions, its live state) and offer its frames:
+        to presenters and hosts at once, to phones at most every phone interval (then the room ticks again)."""
+        if not snapshot.qa.enabled:
+            return
+        state = snapshot.state
+        key = (snapshot.epoch, snapshot.qa_versions, state.qa_open, state.qa_pinned)
+        if key != room.qa_key:
+            session = await self.backend.get_session(room.code)
+            if session is None:
+                return
+            view = await qa_view(self.backend, replace(session, state=state))
+            room.qa_key = key
+            room.qa_frame = encode_qa(snapshot, view, host=False)
+            room.qa_host_frame = encode_qa(snapshot, view, host=True)
+            for viewer in room.presenters:
+                viewer.outbox.offer_personal(room.qa_frame, "qa")
+            for viewer in room.hosts:
+                viewer.outbox.offer_personal(room.qa_host_frame, "qa")
+        if room.qa_frame is None or room.qa_frame == room.qa_phones_sent:
+            return
+        now = time.monotonic()
+        if now - room.qa_phones_at < self.phone_interval:
+            room.dirty = True  # the phones get the newest list when their interval allows
+            return
+        room.qa_phones_at, room.qa_phones_sent = now, room.qa_frame
+        for viewer in room.participants:
+            viewer.outbox.offer_personal(room.qa_frame, "qa")
+
     async def _read_board(self, room: Room, snapshot: Snapshot) -> None:
         """The quiz standings, read again when a reveal, the leaderboard's visibility or (while it is shown)
         anything else changed."""
@@ -432,8 +477,22 @@ class LiveHub:
                     if revealed and room.snapshot is not None:
                         outcome = quiz_outcome(room.snapshot, value, cast_at, places, viewer.voter, len(room.board))
                     viewer.outbox.offer_personal(encode_ballot(epoch, question_id, resets, value, outcome))
+                if room.snapshot is not None and room.snapshot.qa.enabled:
+                    await self._send_qa_mine(room, waiting)
         finally:
             room.ballot_lookup = None
+
+    async def _send_qa_mine(self, room: Room, viewers: set[Viewer]) -> None:
+        """Each participant's own Q&A questions and upvotes (one lookup per channel for all of them)."""
+        voters = {v.voter for v in viewers if v.voter is not None}
+        asked = await self.backend.own_ballots(room.code, ASKED, voters)
+        upvoted = await self.backend.own_ballots(room.code, UPVOTES, voters)
+        for viewer in viewers:
+            if viewer.voter is None:
+                continue
+            mine, up = asked.get(viewer.voter), upvoted.get(viewer.voter)
+            ids = [str(q["id"]) for q in asked_of(None if mine is None else mine.value)]
+            viewer.outbox.offer_personal(encode_qa_mine(ids, upvoted_of(None if up is None else up.value)), "qa_mine")
 
     async def _session_gone(self, room: Room) -> None:
         viewers = list(room.presenters | room.hosts | room.participants)

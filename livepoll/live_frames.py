@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from livepoll.frames import BallotFrame, ParticipantFrame, PresenterFrame, QuizOutcome, Standing
+from livepoll import qa
+from livepoll.frames import (
+    BallotFrame,
+    ParticipantFrame,
+    PresenterFrame,
+    QaEntry,
+    QaFrame,
+    QaMineFrame,
+    QuizOutcome,
+    Standing,
+)
 from livepoll.kinds import ResultsView
 from livepoll.kinds.choice import points_earned
 from livepoll.leaderboard import LEADERBOARD_SHOWN
 from livepoll.leaderboard import Standing as Place
 from livepoll.model import LiveState, Snapshot, ballot_fields, iso_utc
+from livepoll.qa import QaQuestion
 from livepoll.questions import QuestionKind
 from livepoll.shapes import QuestionResults, public_question, results_of
 
@@ -54,6 +65,7 @@ def presenter_model(snapshot: Snapshot, *, host: bool = False, board: Sequence[P
         deadline=deadline,
         remaining_ms=remaining,
         leaderboard=shown,
+        qa_visible=state.qa_visible if snapshot.qa.enabled else None,
     )
 
 
@@ -80,6 +92,7 @@ def encode_participant(snapshot: Snapshot) -> str:
         results=_results(snapshot, False) if state.results_on_phones else None,
         deadline=deadline,
         remaining_ms=remaining,
+        qa_open=state.qa_open if snapshot.qa.enabled else None,
     ).model_dump_json()
 
 
@@ -88,7 +101,7 @@ def participant_key(snapshot: Snapshot) -> tuple[object, ...]:
     state, question = snapshot.state, snapshot.question
     revealed = question is not None and question.id in state.revealed
     return (snapshot.epoch, state.current, state.open_at(snapshot.now), state.resets, state.deadline, revealed,
-            state.results_on_phones)
+            state.results_on_phones, state.qa_open)
 
 
 def quiz_outcome(
@@ -116,3 +129,24 @@ def encode_ballot(
     """A participant's own counted ballot on the question (its fields as sent), or null."""
     ballot = None if value is None else ballot_fields(value)
     return BallotFrame(epoch=epoch, question=question_id, resets=resets, ballot=ballot, quiz=quiz).model_dump_json()
+
+
+def encode_qa(snapshot: Snapshot, questions: Sequence[QaQuestion], *, host: bool) -> str:
+    """The Q&A frame: what the audience may see, or (host) every question, pending first."""
+    settings, state = snapshot.qa, snapshot.state
+    listed = list(questions) if host else qa.public(questions)
+    if host:
+        listed.sort(key=lambda q: q.status != qa.PENDING)  # stable: the popular order within each group
+    entries = [
+        QaEntry(id=q.id, text=q.text, name=q.name, upvotes=q.upvotes, status=q.status,  # type: ignore[arg-type]
+                created_at=iso_utc(q.created_at), participant=q.asker if host else None,
+                blocked=q.blocked if host else None)
+        for q in listed
+    ]
+    pending = sum(1 for q in questions if q.status == qa.PENDING) if host else None
+    return QaFrame(open=state.qa_open, moderated=settings.moderated, questions=entries,
+                   pending=pending).model_dump_json()
+
+
+def encode_qa_mine(asked: Sequence[str], upvoted: Sequence[str]) -> str:
+    return QaMineFrame(asked=list(asked), upvoted=list(upvoted)).model_dump_json()

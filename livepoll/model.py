@@ -21,6 +21,7 @@ from livepoll.questions import (  # re-exported: the model's vocabulary
 )
 
 JOIN_CODE_DIGITS = 8
+QA_PER_PARTICIPANT = 5  # questions one participant may ask, unless the session says otherwise
 MAX_QUESTIONS = 100
 MAX_TITLE_CHARS = 200
 
@@ -72,7 +73,9 @@ class LiveState:
     `resets` counts the host's resets, so a phone can tell that the ballot it remembers was discarded.
     `deadline` (UNIX time, the store's clock) closes voting by itself; `opened` is when voting on each
     question last opened (a quiz's speed bonus counts from it); `revealed` lists the quiz questions whose
-    correct answers are shown; `leaderboard` puts the quiz leaderboard on the presenter."""
+    correct answers are shown; `leaderboard` puts the quiz leaderboard on the presenter. `qa_open` lets the
+    audience ask (when the session has Q&A), `qa_visible` switches the presenter to the Q&A view, `qa_pinned`
+    is the one pinned Q&A question."""
 
     current: str | None
     voting_open: bool = True
@@ -83,6 +86,9 @@ class LiveState:
     opened: tuple[tuple[str, float], ...] = ()
     revealed: tuple[str, ...] = ()
     leaderboard: bool = False
+    qa_open: bool = True
+    qa_visible: bool = False
+    qa_pinned: str | None = None
 
     def open_at(self, now: float) -> bool:
         """Whether voting is open at `now`: opened by the host and its deadline, if any, not yet passed."""
@@ -112,6 +118,10 @@ class ControlAction(enum.StrEnum):
     HIDE_ENTRY = "hide_entry"
     SHOW_ENTRY = "show_entry"
     APPROVE_ENTRY = "approve_entry"
+    QA_OPEN = "qa_open"
+    QA_CLOSE = "qa_close"
+    SHOW_QA = "show_qa"
+    HIDE_QA = "hide_qa"
 
 
 # A timer set with `open` runs at most this long.
@@ -210,6 +220,12 @@ def decide_control(
                               deadline=None if closed else state.deadline))
     if action in (ControlAction.HIDE_ENTRY, ControlAction.SHOW_ENTRY, ControlAction.APPROVE_ENTRY):
         return Change(state, marks=(_mark(session, control),))
+    if action in (ControlAction.QA_OPEN, ControlAction.QA_CLOSE, ControlAction.SHOW_QA, ControlAction.HIDE_QA):
+        if not session.qa.enabled:
+            raise PollError("qa_disabled", "This session has no Q&A.", 409)
+        if action in (ControlAction.QA_OPEN, ControlAction.QA_CLOSE):
+            return Change(replace(state, qa_open=action is ControlAction.QA_OPEN))
+        return Change(replace(state, qa_visible=action is ControlAction.SHOW_QA))
     if action in (ControlAction.SHOW_LEADERBOARD, ControlAction.HIDE_LEADERBOARD):
         return Change(replace(state, leaderboard=action is ControlAction.SHOW_LEADERBOARD))
     if action in (ControlAction.SHOW_RESULTS, ControlAction.HIDE_RESULTS):
@@ -246,6 +262,28 @@ def apply_change(session: Session, change: Change) -> Session:
 
 
 @dataclass(frozen=True, slots=True)
+class QaSettings:
+    """A session's Q&A: whether it has one, whether the host approves each question, and how many questions
+    one participant may ask."""
+
+    enabled: bool = False
+    moderated: bool = False
+    max_per_participant: int = QA_PER_PARTICIPANT
+
+    def record(self) -> dict[str, object]:
+        return {"enabled": self.enabled, "moderated": self.moderated,
+                "max_per_participant": self.max_per_participant}
+
+    @classmethod
+    def from_record(cls, record: object) -> QaSettings:
+        if not isinstance(record, dict):
+            return cls()
+        limit = record.get("max_per_participant")
+        return cls(bool(record.get("enabled")), bool(record.get("moderated")),
+                   limit if isinstance(limit, int) else QA_PER_PARTICIPANT)
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     """A session as stored. `definition` counts changes of its definition (questions, host key): a ballot
     checked against one definition is stored only while that definition is current."""
@@ -258,6 +296,7 @@ class Session:
     created_at: float
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
     definition: int = 1
+    qa: QaSettings = field(default_factory=lambda: QaSettings())
 
     def question(self, question_id: str | None) -> Question | None:
         for question in self.questions:
@@ -275,6 +314,8 @@ class Session:
 
 # Count keys starting with this are remembered with the time they first appeared (see Tally.first_seen).
 FIRST_SEEN = "~"
+# The count key every accepted ballot and every mark adds one to (see Tally.version).
+VERSION = "#"
 
 
 def iso_utc(timestamp: float) -> str:
@@ -357,6 +398,9 @@ class Tally:
     voters: int
     # When each count key starting with FIRST_SEEN first appeared (UNIX time): the order of written forms.
     first_seen: Mapping[str, float] = field(default_factory=dict)
+    # How many times the question's ballots or marks changed (stored under the count key VERSION): a screen
+    # reads a long list (Q&A, open text) again only when this moved.
+    version: int = 0
 
     @classmethod
     def empty(cls, question: Question) -> Tally:
@@ -373,7 +417,8 @@ class Tally:
         """A stored tally, with every option present (at 0 when nobody chose it)."""
         summed = {o.id: 0 for o in question.options}
         summed.update(counts)
-        return cls(question.id, summed, voters, dict(first_seen or {}))
+        version = summed.pop(VERSION, 0)
+        return cls(question.id, summed, voters, dict(first_seen or {}), version)
 
     @property
     def votes(self) -> Mapping[str, int]:
@@ -439,6 +484,10 @@ class Snapshot:
     state_lost: bool = False
     host_key_hash: str = ""
     now: float = 0.0
+    qa: QaSettings = field(default_factory=lambda: QaSettings())
+    # Versions of the session's Q&A channels (asked, upvotes) when it has Q&A: they move with every question,
+    # upvote and mark, so the Q&A list is read again only then.
+    qa_versions: tuple[int, ...] = ()
 
     @property
     def tally(self) -> Tally | None:

@@ -28,6 +28,7 @@ from livepoll.model import (
     ControlAction,
     LiveState,
     PollError,
+    QaSettings,
     QuestionData,
     Session,
     Tally,
@@ -40,6 +41,7 @@ from livepoll.model import (
     new_join_code,
     voter_pseudonym,
 )
+from livepoll.polls_qa import QaCases
 from livepoll.questions import Draft, Question, QuestionKind, channel
 
 CODE_ATTEMPTS = 20
@@ -72,9 +74,10 @@ class Polls:
         self.secret = secret
         self.words = words
         self._words_loaded: asyncio.Task[None] | None = None
+        self.qa = QaCases(self)
         self._definitions: OrderedDict[str, Session] = OrderedDict()
 
-    async def create(self, title: str, drafts: Sequence[Draft]) -> CreatedSession:
+    async def create(self, title: str, drafts: Sequence[Draft], qa: QaSettings | None = None) -> CreatedSession:
         title = title.strip()
         if not title:
             raise PollError("invalid_session", "A session needs a title.", 422)
@@ -92,6 +95,7 @@ class Polls:
                 questions=questions,
                 state=LiveState(current=questions[0].id),
                 created_at=time.time(),
+                qa=qa or QaSettings(),
             )
             try:
                 await self.backend.create_session(session)

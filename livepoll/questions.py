@@ -16,6 +16,9 @@ MAX_QUESTION_CHARS = 500
 MAX_OPTION_CHARS = 200
 # The option a `choice` question with "other" gets; its label is the UI's "Other" unless the host named it.
 OTHER = "other"
+# Session-wide channels kept like a question's ballots (see `channel`): nicknames, Q&A questions, upvotes.
+NAMES_CHANNEL, ASKED_CHANNEL, UPVOTES_CHANNEL = "_names", "_qa", "_qa_up"
+SESSION_CHANNELS = (NAMES_CHANNEL, ASKED_CHANNEL, UPVOTES_CHANNEL)
 
 
 class QuestionKind(enum.StrEnum):

@@ -16,6 +16,7 @@ session's texts leave the data directory at once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sqlite3
@@ -35,12 +36,19 @@ from livepoll.backends.base import (
     CodeTaken,
     Decide,
 )
-from livepoll.backends.embedded_schema import open_database, session_from_row, session_row, state_json
+from livepoll.backends.embedded_schema import (
+    open_database,
+    session_from_row,
+    session_row,
+    session_settings,
+    state_json,
+)
 from livepoll.backends.guesses import GuessBuckets, GuessBudget
 from livepoll.backends.records import Counts, decode_counts, encode_counts
 from livepoll.kinds import lists_ballots
 from livepoll.model import (
     FIRST_SEEN,
+    VERSION,
     Ballot,
     BallotOutcome,
     MarkChange,
@@ -52,6 +60,7 @@ from livepoll.model import (
     Tally,
     apply_change,
 )
+from livepoll.qa import ASKED, UPVOTES
 from livepoll.questions import Question, channel
 from livepoll.tasks import cancel_and_wait
 
@@ -113,6 +122,7 @@ class _LiveSession:
             for key, amount in previous.counts:
                 counts[key] = counts.get(key, 0) - amount
         first = self.first_seen.setdefault(question_id, {})
+        counts[VERSION] = counts.get(VERSION, 0) + 1
         for key, amount in stored.counts:
             counts[key] = counts.get(key, 0) + amount
             if key.startswith(FIRST_SEEN) and key not in first:
@@ -131,6 +141,8 @@ class _LiveSession:
                 self.marks.get(question_id, {}).pop(key, None)
             else:
                 self.marks.setdefault(question_id, {})[key] = mark
+            counts = self.counts.setdefault(question_id, {})
+            counts[VERSION] = counts.get(VERSION, 0) + 1
         for question_id in cleared:
             self.ballots[question_id] = {}
             self.counts[question_id] = {}
@@ -313,7 +325,7 @@ class EmbeddedBackend(Backend):
     async def create_session(self, session: Session) -> None:
         # OR IGNORE: a taken code must not fail the other writes that share its transaction.
         row = session_row(session, 1, time.time())
-        await self._write([("INSERT OR IGNORE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)])
+        await self._write([("INSERT OR IGNORE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)])
 
         def stored_key() -> str | None:
             found = self._conn().execute("SELECT host_key_hash FROM sessions WHERE code = ?", (session.code,))
@@ -423,8 +435,9 @@ class EmbeddedBackend(Backend):
                 del live.pending[pending]
         statements: list[Statement] = [
             (
-                "UPDATE sessions SET state = ?, host_key_hash = ?, definition = ? WHERE code = ?",
-                (state_json(after.state), after.host_key_hash, after.definition, code),
+                "UPDATE sessions SET state = ?, host_key_hash = ?, definition = ?, settings = ? WHERE code = ?",
+                (state_json(after.state), after.host_key_hash, after.definition,
+                 json.dumps(session_settings(after), ensure_ascii=False), code),
             )
         ]
         for question_id in change.clear:
@@ -535,6 +548,9 @@ class EmbeddedBackend(Backend):
             participants=live.presence,
             host_key_hash=session.host_key_hash,
             now=time.time(),
+            qa=session.qa,
+            qa_versions=tuple(live.counts.get(c, {}).get(VERSION, 0) for c in (ASKED, UPVOTES)) if session.qa.enabled
+            else (),
         )
 
     async def watch(self, code: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from livepoll.backends.records import encode_counts
-from livepoll.model import LiveState, Session, ballot_value
+from livepoll.model import LiveState, QaSettings, Session, ballot_value
 from livepoll.questions import Question
 
 SCHEMA_VERSION = 1
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     version INTEGER NOT NULL,
     created_at REAL NOT NULL,
     last_active REAL NOT NULL,
-    definition INTEGER NOT NULL DEFAULT 1
+    definition INTEGER NOT NULL DEFAULT 1,
+    settings TEXT NOT NULL DEFAULT '{{}}'
 );
 {BALLOTS_TABLE};
 {MARKS_TABLE};
@@ -83,6 +84,7 @@ def _migrate_from_choices(db: sqlite3.Connection) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
         db.execute("ALTER TABLE sessions ADD COLUMN definition INTEGER NOT NULL DEFAULT 1")
+        db.execute("ALTER TABLE sessions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'")
         db.execute("ALTER TABLE ballots RENAME TO ballots_v0")
         db.execute(BALLOTS_TABLE)
         rows = db.execute("SELECT code, question_id, voter, choices, cast_at FROM ballots_v0").fetchall()
@@ -113,7 +115,13 @@ def session_row(session: Session, version: int, now: float) -> tuple[Any, ...]:
         session.created_at,
         now,
         session.definition,
+        json.dumps(session_settings(session), ensure_ascii=False),
     )
+
+
+def session_settings(session: Session) -> dict[str, object]:
+    """What a session has besides its questions (its Q&A), as stored."""
+    return {"qa": session.qa.record()}
 
 
 def state_json(state: LiveState) -> str:
@@ -137,4 +145,5 @@ def session_from_row(row: sqlite3.Row) -> Session:
         created_at=row["created_at"],
         epoch=row["epoch"],
         definition=int(row["definition"]),
+        qa=QaSettings.from_record(json.loads(row["settings"]).get("qa")),
     )

@@ -35,6 +35,7 @@ from livepoll.backends.redis_notices import NoticeListener
 from livepoll.backends.redis_presence import PresenceReporter
 from livepoll.kinds import lists_ballots
 from livepoll.model import (
+    VERSION,
     Ballot,
     BallotOutcome,
     QuestionData,
@@ -44,6 +45,7 @@ from livepoll.model import (
     StoredBallot,
     apply_change,
 )
+from livepoll.qa import ASKED, UPVOTES
 from livepoll.questions import Question, channel
 
 log = logging.getLogger("livepoll.redis")
@@ -242,7 +244,7 @@ class RedisBackend(Backend):
         keys = SessionKeys(self.prefix, session.code)
         now = time.time()
         # Leftovers of an older session with this code (its TTLs not yet run out) must not leak into this one.
-        leftovers = [keys.tombstone, keys.presence, *keys.per_question(q.id for q in session.questions)]
+        leftovers = [keys.tombstone, keys.presence, *keys.per_session(q.id for q in session.questions)]
         args = [layout.definition_json(session), session.epoch, now, self._ttl_ms, *layout.state_fields(session)]
         if not await self._script("create", [keys.definition, keys.state, *leftovers], args):
             raise CodeTaken(session.code)
@@ -294,7 +296,7 @@ class RedisBackend(Backend):
         session = replace(known.session, epoch=secrets.token_hex(4))
         keys = SessionKeys(self.prefix, code)
         now = time.time()
-        stale = keys.per_question(q.id for q in session.questions)
+        stale = keys.per_session(q.id for q in session.questions)
         args = [
             layout.definition_json(session),
             session.epoch,
@@ -353,7 +355,7 @@ class RedisBackend(Backend):
         else:
             known = self._known.get(code)
             questions = [q.id for q in known.session.questions] if known is not None else []
-        every = [keys.tombstone, keys.state, keys.definition, keys.presence, *keys.per_question(questions)]
+        every = [keys.tombstone, keys.state, keys.definition, keys.presence, *keys.per_session(questions)]
         result = int(await self._script("delete", every, [inactive_since, self._ttl_ms, keys.notices]))
         if result != -1:
             self._forget(code)
@@ -390,7 +392,7 @@ class RedisBackend(Backend):
             for _question, key, mark in change.marks:
                 args += [key, mark or ""]
             args += layout.state_fields(after)
-            marked = [keys.marks(question_id) for question_id, _key, _mark in change.marks]
+            marked = [k for qid, _key, _mark in change.marks for k in (keys.marks(qid), keys.tally(qid))]
             seq = int(await self._script("control", [keys.state, keys.definition, *cleared, *marked], args))
             if seq == -1:
                 continue  # another control came first: decide again on what it left
@@ -424,7 +426,7 @@ class RedisBackend(Backend):
                 continue
             self._ttl_refreshed[code] = now
             keys = SessionKeys(self.prefix, code)
-            questions = keys.per_question(q.id for q in known.session.questions)
+            questions = keys.per_session(q.id for q in known.session.questions)
             for key in (keys.definition, keys.state, *questions):
                 steps.append((layout.pexpire, (key, self._ttl_ms)))
         return steps
@@ -522,7 +524,8 @@ class RedisBackend(Backend):
         restored = False
         for _trip in range(5):
             steps: list[Step] = [
-                (layout.hgetall, (keys.state,)), (layout.hgetall, (keys.presence,)), (layout.time, ())
+                (layout.hgetall, (keys.state,)), (layout.hgetall, (keys.presence,)), (layout.time, ()),
+                (layout.hget, (keys.tally(ASKED), VERSION)), (layout.hget, (keys.tally(UPVOTES), VERSION)),
             ]
             if cached is None:
                 steps.append((layout.get, (keys.definition,)))
@@ -530,7 +533,9 @@ class RedisBackend(Backend):
             with_ballots = guessed is not None and lists_ballots(guessed)
             if guess is not None:
                 steps += layout.data_steps(keys, guess, with_ballots)
-            state, presence, clock, *rest = await self._pipeline_call("snapshot", steps, transaction=True)
+            state, presence, clock, asked, upvoted, *rest = await self._pipeline_call(
+                "snapshot", steps, transaction=True
+            )
             definition = rest.pop(0) if cached is None else None
             if not state or (cached is None and not definition):
                 if restored or not await self._restore(code):
@@ -564,6 +569,8 @@ class RedisBackend(Backend):
                 state_lost=state.get("lost") == "1",
                 host_key_hash=session.host_key_hash,
                 now=int(clock[0]) + int(clock[1]) / 1e6,  # Redis's clock, the one deadlines are set by
+                qa=session.qa,
+                qa_versions=(int(asked or 0), int(upvoted or 0)) if session.qa.enabled else (),
             )
         raise BackendUnavailable(f"the current question of session {code} kept moving while it was read")
 

@@ -79,6 +79,7 @@ for i = 0, count - 1 do
   end
 end
 if accepted > 0 then
+  redis.call('HINCRBY', KEYS[3], '#', accepted)  -- model.VERSION: what moved since a screen last read it
   outcomes[1] = redis.call('HINCRBY', KEYS[1], 'seq', 1)
   redis.call('HSET', KEYS[1], 'active', ARGV[3])
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end

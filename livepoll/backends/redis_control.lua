@@ -3,7 +3,7 @@
 -- between (else -1: read again and decide again). Ballots do not move `cv`, so a burst of votes never
 -- makes a control retry; controls from many screens and processes are applied one after the other.
 -- KEYS: 1 state hash, 2 definition, then ARGV[6] keys to delete (the per-question keys of reset
---       questions), then one marks hash per mark change
+--       questions), then per mark change: its marks hash and its question's tally (whose version moves)
 -- ARGV: 1 the control version read, 2 the new definition JSON ('' if unchanged), 3 now, 4 retention in ms,
 --       5 notice channel, 6 how many keys to delete, 7 how many mark changes, then per mark change: field,
 --       mark ('' removes it), then field, value pairs of the new live state (dv included)
@@ -15,13 +15,16 @@ if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4]) end
 local cleared, marks = tonumber(ARGV[6]), tonumber(ARGV[7])
 for i = 3, 2 + cleared do redis.call('DEL', KEYS[i]) end
 for j = 1, marks do
-  local key, field, mark = KEYS[2 + cleared + j], ARGV[6 + 2 * j], ARGV[7 + 2 * j]
+  local key, tally = KEYS[1 + cleared + 2 * j], KEYS[2 + cleared + 2 * j]
+  local field, mark = ARGV[6 + 2 * j], ARGV[7 + 2 * j]
   if mark == '' then
     redis.call('HDEL', key, field)
   else
     redis.call('HSET', key, field, mark)
     redis.call('PEXPIRE', key, ARGV[4])
   end
+  redis.call('HINCRBY', tally, '#', 1)
+  redis.call('PEXPIRE', tally, ARGV[4])
 end
 redis.call('HSET', KEYS[1], 'active', ARGV[3], unpack(ARGV, 8 + 2 * marks))
 redis.call('HINCRBY', KEYS[1], 'cv', 1)

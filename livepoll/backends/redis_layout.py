@@ -31,8 +31,18 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from livepoll.backends.records import COUNT_SEPARATOR, encode_counts
-from livepoll.model import Ballot, LiveState, QuestionData, Response, Session, StoredBallot, Tally, ballot_value
-from livepoll.questions import Question
+from livepoll.model import (
+    Ballot,
+    LiveState,
+    QaSettings,
+    QuestionData,
+    Response,
+    Session,
+    StoredBallot,
+    Tally,
+    ballot_value,
+)
+from livepoll.questions import SESSION_CHANNELS, Question
 
 # A stored ballot is `value RS counts RS cast_at`; values are JSON, whose text never holds a raw control
 # character, and counts hold none but their own separator.
@@ -88,6 +98,10 @@ class SessionKeys:
     def marks(self, question_id: str) -> str:
         return f"{self._base}:marks:{question_id}"
 
+    def per_session(self, question_ids: Iterable[str]) -> list[str]:
+        """The per-question keys of these questions and of every session-wide channel (nicknames, Q&A)."""
+        return self.per_question([*question_ids, *SESSION_CHANNELS])
+
     def per_question(self, question_ids: Iterable[str]) -> list[str]:
         return [
             key
@@ -137,6 +151,9 @@ def state_fields(session: Session) -> list[str]:
         "opened", ",".join(f"{qid}={at!r}" for qid, at in state.opened),
         "revealed", ",".join(state.revealed),
         "board", flag(state.leaderboard),
+        "qa_open", flag(state.qa_open),
+        "qa_visible", flag(state.qa_visible),
+        "qa_pinned", state.qa_pinned or "",
         "dv", str(session.definition),
     ]
 
@@ -154,6 +171,9 @@ def live_state(fields: dict[str, str]) -> LiveState:
         else (),
         revealed=tuple(revealed.split(",")) if revealed else (),
         leaderboard=fields.get("board") == "1",
+        qa_open=fields.get("qa_open", "1") == "1",
+        qa_visible=fields.get("qa_visible") == "1",
+        qa_pinned=fields.get("qa_pinned") or None,
     )
 
 
@@ -168,6 +188,7 @@ def definition_json(session: Session) -> str:
             "host_key_hash": session.host_key_hash,
             "created_at": session.created_at,
             "definition": session.definition,
+            "qa": session.qa.record(),
             "questions": [q.to_record() for q in session.questions],
         },
         ensure_ascii=False,
@@ -190,6 +211,7 @@ def session_from(code: str, definition: str, state: dict[str, str]) -> Session:
         created_at=float(record["created_at"]),
         epoch=state.get("epoch") or "",
         definition=int(record.get("definition", 1)),
+        qa=QaSettings.from_record(record.get("qa")),
     )
 
 
@@ -263,6 +285,10 @@ def hgetall(pipe: Any, key: str) -> None:
 
 def exists(pipe: Any, key: str) -> None:
     pipe.exists(key)
+
+
+def hget(pipe: Any, key: str, field: str) -> None:
+    pipe.hget(key, field)
 
 
 def hlen(pipe: Any, key: str) -> None:

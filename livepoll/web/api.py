@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from livepoll import exports, i18n
+from livepoll import exports, i18n, qa
 from livepoll.frames import Standing
 from livepoll.model import PollError, Session, group_join_code
 from livepoll.qr import join_link, qr_path, qr_svg
@@ -24,14 +24,28 @@ from livepoll.web.responses import (
     Links,
     LiveState,
     Nickname,
+    QaAsked,
+    QaItem,
+    QaList,
+    QaState,
     Results,
     SessionCreated,
     SessionList,
     SessionPublic,
     SessionSummary,
+    Upvotes,
     json_response,
 )
-from livepoll.web.schemas import ControlIn, NicknameIn, SessionIn, VoteIn, draft_of, field_path
+from livepoll.web.schemas import (
+    ControlIn,
+    NicknameIn,
+    QaAskIn,
+    QaControlIn,
+    SessionIn,
+    VoteIn,
+    draft_of,
+    field_path,
+)
 from livepoll.web.state import credentials_of, polls_of
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -99,7 +113,7 @@ async def create_session(request: Request) -> Response:
     await require_admin(request)
     body = await parse_body(request, SessionIn)
     drafts = [draft_of(q) for q in body.questions]
-    created = await polls_of(request).create(body.title, drafts)
+    created = await polls_of(request).create(body.title, drafts, body.qa.settings())
     session = created.session
     answer = SessionCreated(
         code=session.code,
@@ -108,6 +122,7 @@ async def create_session(request: Request) -> Response:
         host_key=created.host_key,
         questions=[public_question(q, host=True) for q in session.questions],
         links=links(request, session, created.host_key),
+        qa=QaState.of(session),
     )
     return json_response(answer, 201)
 
@@ -143,6 +158,7 @@ async def get_session(request: Request) -> Response:
         resets=session.state.resets,
         epoch=session.epoch,
         ballot=mine,
+        qa=QaState.of(session),
     )
     response = json_response(body, headers={"Cache-Control": "no-store"})
     credentials = credentials_of(request)
@@ -199,6 +215,75 @@ async def leaderboard(request: Request) -> Response:
     places = await polls_of(request).leaderboard(session, lang)
     return json_response(Leaderboard(entries=[Standing(**p.public()) for p in places]),  # type: ignore[arg-type]
                          headers={"Cache-Control": "no-store"})
+
+
+# Q&A ---------------------------------------------------------------------------------------------------------
+
+
+async def qa_ask(request: Request) -> Response:
+    code = request.path_params["code"]
+    doors.guard_change(request, cookie=True)
+    participant = _participant_or_401(request, "ask")
+    if isinstance(participant, Response):
+        return participant
+    body = await parse_body(request, QaAskIn)
+    polls = polls_of(request)
+    voter = polls.voter(code, participant)
+    asked = await doors.public(request, code, lambda: polls.qa.ask(code, voter, body.text, body.name))
+    return json_response(QaAsked(id=asked.id, status=asked.status), 201)  # type: ignore[arg-type]
+
+
+async def qa_upvote(request: Request) -> Response:
+    code, question_id = request.path_params["code"], request.path_params["question"]
+    doors.guard_change(request, cookie=True)
+    participant = _participant_or_401(request, "upvote")
+    if isinstance(participant, Response):
+        return participant
+    polls = polls_of(request)
+    voter = polls.voter(code, participant)
+    on = request.method == "POST"
+    upvotes = await doors.public(request, code, lambda: polls.qa.upvote(code, voter, question_id, on))
+    return json_response(Upvotes(upvotes=upvotes))
+
+
+async def qa_list(request: Request) -> Response:
+    """The public list, or with the host key (or admin) the host's: every status, who asked."""
+    code = request.path_params["code"]
+    credentials, polls = credentials_of(request), polls_of(request)
+    host = credentials.host_key(request, code) is not None or credentials.has_admin_cookie(request)
+    session = await host_session(request) if host else await public_session(request)
+    view = await polls.qa.view(session)
+    if not session.qa.enabled:
+        raise PollError("qa_disabled", "This session has no Q&A.", 404)
+    participant = credentials.participant(request)
+    mine: tuple[list[str], list[str]] = ([], [])
+    if participant is not None:
+        mine = await polls.qa.mine(code, polls.voter(code, participant))
+    listed = view.questions if host else qa.public(view.questions)
+    if request.query_params.get("sort") == "recent":
+        listed = qa.sort_recent(listed)
+    items = [
+        QaItem(**q.public(mine=q.id in mine[0], upvoted=q.id in mine[1]),  # type: ignore[arg-type]
+               participant=q.asker if host else None, blocked=q.blocked if host else None)
+        for q in listed
+    ]
+    response = json_response(QaList(items), headers={"Cache-Control": "no-store"})
+    if not host:
+        credentials.ensure_participant(response, request)
+    return response
+
+
+async def qa_control(request: Request) -> Response:
+    session = await host_session(request)
+    body = await parse_body(request, QaControlIn)
+    await polls_of(request).qa.moderate(session.code, request.path_params["question"], body.action)
+    return Response(status_code=204)
+
+
+async def qa_export(request: Request) -> Response:
+    session = await host_session(request)
+    view = await polls_of(request).qa.view(session)
+    return _csv(exports.qa_csv(view.questions, _delimiter(request)), f"livepoll-{session.code}-qa.csv")
 
 
 async def control(request: Request) -> Response:
@@ -268,6 +353,10 @@ async def qr(request: Request) -> Response:
     return Response(qr_svg(link), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
 
 
+async def qa_questions(request: Request) -> Response:
+    return await (qa_ask(request) if request.method == "POST" else qa_list(request))
+
+
 async def sessions(request: Request) -> Response:
     return await (create_session(request) if request.method == "POST" else list_sessions(request))
 
@@ -290,4 +379,8 @@ routes: list[BaseRoute] = [
     Route(f"/api/v1/sessions/{CODE}/qr.svg", qr, methods=["GET"]),
     Route(f"/api/v1/sessions/{CODE}/nickname", set_nickname, methods=["POST"]),
     Route(f"/api/v1/sessions/{CODE}/leaderboard", leaderboard, methods=["GET"]),
+    Route(f"/api/v1/sessions/{CODE}/qa", qa_questions, methods=["GET", "POST"]),
+    Route(f"/api/v1/sessions/{CODE}/qa.csv", qa_export, methods=["GET"]),
+    Route(f"/api/v1/sessions/{CODE}/qa/{{question:str}}/upvote", qa_upvote, methods=["POST", "DELETE"]),
+    Route(f"/api/v1/sessions/{CODE}/qa/{{question:str}}/control", qa_control, methods=["POST"]),
 ]

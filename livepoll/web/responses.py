@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field
+from pydantic import BaseModel, Field, RootModel
 from starlette.responses import JSONResponse
 
 from livepoll import model
@@ -18,7 +18,7 @@ JoinCode = Annotated[str, Field(pattern=f"^[0-9]{{{JOIN_CODE_DIGITS}}}$", exampl
 Uri = Annotated[str, Field(json_schema_extra={"format": "uri"})]
 
 
-def json_response(body: Shape, status: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def json_response(body: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """`body` as the JSON answer (Starlette's compact UTF-8 encoding, the bytes the API always sent)."""
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
@@ -41,6 +41,17 @@ class Links(Shape):
     responses_csv: Uri
 
 
+class QaState(Shape):
+    enabled: bool
+    open: Annotated[bool, Field(description="The audience may ask now.")]
+    moderated: Annotated[bool, Field(description="Questions wait for the host's approval.")]
+
+    @classmethod
+    def of(cls, session: model.Session) -> QaState:
+        return cls(enabled=session.qa.enabled, open=session.qa.enabled and session.state.qa_open,
+                   moderated=session.qa.moderated)
+
+
 class SessionCreated(Shape):
     code: JoinCode
     code_display: Annotated[str, Field(description="The code grouped for reading aloud: `7281 5366`.")]
@@ -48,6 +59,7 @@ class SessionCreated(Shape):
     host_key: Annotated[str, Field(description="Shown once; only its hash is stored.")]
     questions: list[PublicQuestion]
     links: Links
+    qa: QaState
 
 
 class SessionSummary(Shape):
@@ -74,6 +86,7 @@ class SessionPublic(Shape):
     resets: Annotated[int, Field(ge=0, description="Resets by the host so far; when it changes, a ballot the "
                                  "client remembers may be gone.")]
     epoch: Annotated[str, Field(description="Changes when the server lost and rebuilt the session's state.")]
+    qa: QaState
     ballot: Annotated[
         dict[str, Any] | None,
         Field(description="The asking participant's counted ballot on the current question (its fields as "
@@ -129,6 +142,35 @@ class Leaderboard(Shape):
 
 class Nickname(Shape):
     name: Annotated[str, Field(description="The name on the leaderboard (a suffix when someone had it).")]
+
+
+class QaAsked(Shape):
+    """The question is durably stored (or was, when this is a resend)."""
+
+    id: str
+    status: Annotated[Literal["visible", "pending"], Field(description="pending: waits for the host.")]
+
+
+class Upvotes(Shape):
+    upvotes: Annotated[int, Field(ge=0)]
+
+
+class QaItem(Shape):
+    id: str
+    text: str
+    name: Annotated[str, Field(description="As the asker gave it; empty when anonymous.")]
+    upvotes: Annotated[int, Field(ge=0)]
+    status: Literal["visible", "pinned", "answered", "pending", "hidden"]
+    created_at: Annotated[str, Field(description="UTC, ISO 8601.")]
+    mine: Annotated[bool, Field(description="Asked by the participant asking.")]
+    upvoted: Annotated[bool, Field(description="Upvoted by the participant asking.")]
+    participant: Annotated[Omittable[str], Field(description="Host only: the asker's session pseudonym.")] = None
+    blocked: Annotated[Omittable[bool], Field(description="Host only: held by the blocklist.")] = None
+
+
+class QaList(RootModel[list[QaItem]]):
+    """Pinned first, then by upvotes, then newest (`?sort=recent`: newest first). The audience sees visible,
+    pinned and answered questions; the host also pending and hidden ones, with who asked (pseudonym)."""
 
 
 class Health(Shape):

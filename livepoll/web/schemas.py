@@ -17,7 +17,18 @@ from livepoll.kinds.entries import (
 from livepoll.kinds.scale import MAX_LABEL_CHARS, MAX_RANKED, MAX_STATEMENTS
 from livepoll.kinds.scale import MAX_POINTS as MAX_SCALE_POINTS
 from livepoll.leaderboard import MAX_NAME_CHARS
-from livepoll.model import MAX_QUESTIONS, MAX_TIMER_SECONDS, MAX_TITLE_CHARS, Control, ControlAction
+from livepoll.model import (
+    MAX_QUESTIONS,
+    MAX_TIMER_SECONDS,
+    MAX_TITLE_CHARS,
+    QA_PER_PARTICIPANT,
+    Control,
+    ControlAction,
+    QaSettings,
+)
+from livepoll.qa import MAX_NAME_CHARS as MAX_QA_NAME_CHARS
+from livepoll.qa import MAX_PER_PARTICIPANT as MAX_QA_PER_PARTICIPANT
+from livepoll.qa import MAX_QUESTION_CHARS as MAX_QA_CHARS
 from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS, Draft, QuestionKind
 from livepoll.text import clean_text
 
@@ -131,9 +142,34 @@ def draft_of(question: QuestionIn) -> Draft:
     return Draft(**fields)
 
 
+class QaIn(Strict):
+    """The session's Q&A: the audience asks and upvotes beside the poll questions."""
+
+    enabled: bool = False
+    moderated: bool = False
+    max_per_participant: Annotated[int, Field(ge=1, le=MAX_QA_PER_PARTICIPANT)] = QA_PER_PARTICIPANT
+
+    def settings(self) -> QaSettings:
+        return QaSettings(self.enabled, self.moderated, self.max_per_participant)
+
+
 class SessionIn(Strict):
     title: Title
     questions: Annotated[list[QuestionIn], Field(min_length=1, max_length=MAX_QUESTIONS)]
+    qa: QaIn = QaIn()
+
+
+QaText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_QA_CHARS), BeforeValidator(_cleaned)]
+QaName = Annotated[str, StringConstraints(max_length=MAX_QA_NAME_CHARS), BeforeValidator(_cleaned)]
+
+
+class QaAskIn(Strict):
+    text: QaText
+    name: QaName | None = None
+
+
+class QaControlIn(Strict):
+    action: Literal["approve", "hide", "answered", "pin", "unpin", "restore"]
 
 
 class BallotFields(Strict):
