@@ -34,13 +34,16 @@ from livepoll.web.responses import (
     Health,
     Leaderboard,
     Nickname,
+    QaAsked,
+    QaList,
     Readiness,
     Results,
     SessionCreated,
     SessionList,
     SessionPublic,
+    Upvotes,
 )
-from livepoll.web.schemas import ControlIn, NicknameIn, SessionIn, VoteIn, VoteMessage
+from livepoll.web.schemas import ControlIn, NicknameIn, QaAskIn, QaControlIn, SessionIn, VoteIn, VoteMessage
 
 Schema = dict[str, Any]
 REF = "#/components/schemas/{model}"
@@ -140,6 +143,13 @@ LANG: Schema = {
     "required": False,
     "description": "pl, uk or en: the language of the friendly names of participants without a nickname.",
     "schema": {"type": "string", "enum": ["pl", "uk", "en"]},
+}
+SORT: Schema = {
+    "name": "sort",
+    "in": "query",
+    "required": False,
+    "description": "`recent`: newest first (otherwise pinned first, then by upvotes, then newest).",
+    "schema": {"type": "string", "enum": ["popular", "recent"]},
 }
 CSV_HEADERS = {"Content-Disposition": "`attachment; filename=\"livepoll-<code>-<name>.csv\"`"}
 SESSION = "/api/v1/sessions/{code}"
@@ -248,6 +258,75 @@ OPERATIONS: tuple[Operation, ...] = (
         answer_headers={401: {"Set-Cookie": "A fresh `lp_pid`: send again with it."}},
     ),
     Operation(
+        "POST", f"{SESSION}/qa", "askQuestion", "Ask a question in the session's Q&A", PARTICIPANT,
+        {
+            201: QaAsked,
+            401: refusal("No valid participant cookie (this answer sets a fresh one)", "participant_required"),
+            **PARTICIPANT_CHANGE,
+            404: refusal("No session with this code, or it has no Q&A", "not_found", "qa_disabled"),
+            408: TOO_SLOW,
+            409: refusal("Questions are closed, or the participant asked all they may", "qa_closed",
+                         "limit_reached"),
+            413: TOO_LARGE,
+            422: refusal("An empty or too long question or name", "invalid_body", "empty_entry", "entry_too_long"),
+            429: refusal("A second question within 10 s, or this address cools", "too_fast", "too_many_attempts"),
+            503: UNAVAILABLE,
+        },
+        body=QaAskIn,
+        example={"text": "Kiedy będą wyniki programu?", "name": "Ola"},
+        description="201 only after the question is durably stored. The same text resent within a minute is "
+        "answered with the first one's id and stored once. A question the blocklist holds is accepted, held "
+        "hidden and listed for the host (its asker sees it as pending).",
+        answer_headers={401: {"Set-Cookie": "A fresh `lp_pid`: send again with it."}},
+    ),
+    Operation(
+        "GET", f"{SESSION}/qa", "listQuestions",
+        "The Q&A: visible, pinned and answered questions (the host: every one, with who asked)", PUBLIC,
+        {200: QaList, 401: HOST_ERRORS[401], 403: HOST_ERRORS[403],
+         404: refusal("No session with this code, or it has no Q&A", "not_found", "qa_disabled"),
+         429: GUESSING, 503: UNAVAILABLE},
+        query=(SORT,),
+    ),
+    *(
+        Operation(
+            method, f"{SESSION}/qa/{{question}}/upvote", f"{verb}Upvote",
+            f"{verb.capitalize()} the participant's upvote of a question (one per participant)", PARTICIPANT,
+            {
+                200: Upvotes,
+                401: refusal("No valid participant cookie (this answer sets a fresh one)", "participant_required"),
+                **PARTICIPANT_CHANGE,
+                404: refusal("No such session, no Q&A, or no such question the audience can see", "not_found",
+                             "qa_disabled"),
+                503: UNAVAILABLE,
+            },
+            description="A cookie-authenticated change: POST it as JSON (`{}`).",
+        )
+        for method, verb in (("POST", "add"), ("DELETE", "withdraw"))
+    ),
+    Operation(
+        "POST", f"{SESSION}/qa/{{question}}/control", "moderateQuestion",
+        "Moderate one Q&A question: approve, hide, answered, pin (one at a time), unpin, restore", HOST,
+        {
+            204: NO_CONTENT,
+            **{**HOST_ERRORS, 404: refusal("No such session, no Q&A, or no such question", "not_found",
+                                            "qa_disabled")},
+            408: TOO_SLOW,
+            413: TOO_LARGE,
+            415: NOT_JSON,
+            422: refusal("Not one of the actions", "invalid_body"),
+        },
+        body=QaControlIn,
+        example={"action": "pin"},
+    ),
+    Operation(
+        "GET", f"{SESSION}/qa.csv", "exportQuestions",
+        "The Q&A as CSV: id,text,name,upvotes,status,participant,created_at,answered_at", HOST,
+        {200: Media("text/csv", "UTF-8 with BOM, every question oldest first; `participant` is the asker's "
+                    "session pseudonym.", CSV_HEADERS),
+         **{**HOST_ERRORS, 404: refusal("No such session, or it has no Q&A", "not_found", "qa_disabled")}},
+        query=(DELIMITER,),
+    ),
+    Operation(
         "GET", f"{SESSION}/leaderboard", "leaderboard",
         "The quiz leaderboard: revealed questions only, ties share a rank", HOST,
         {200: Leaderboard, **HOST_ERRORS},
@@ -298,7 +377,8 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     Error,
     *FRAMES,
 )
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (SessionIn, VoteIn, ControlIn, VoteMessage, NicknameIn)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (SessionIn, VoteIn, ControlIn, VoteMessage, NicknameIn, QaAskIn,
+                                                QaControlIn)
 
 SECURITY_SCHEMES: dict[str, Schema] = {
     "adminToken": {
@@ -326,6 +406,11 @@ CODE_PARAMETER: Schema = {
     "required": True,
     "description": "The session's 8-digit join code.",
     "schema": {"type": "string", "pattern": f"^[0-9]{{{JOIN_CODE_DIGITS}}}$"},
+}
+PATH_PARAMETERS: Mapping[str, Schema] = {
+    "code": CODE_PARAMETER,
+    "question": {"name": "question", "in": "path", "required": True,
+                 "description": "The id of a Q&A question.", "schema": {"type": "string"}},
 }
 
 
@@ -444,7 +529,8 @@ def _operation(op: Operation) -> dict[str, Any]:
 def paths() -> dict[str, Any]:
     described: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
-        path = described.setdefault(op.path, {"parameters": [CODE_PARAMETER]} if "{code}" in op.path else {})
+        parameters = [p for name, p in PATH_PARAMETERS.items() if f"{{{name}}}" in op.path]
+        path = described.setdefault(op.path, {"parameters": parameters} if parameters else {})
         path[op.method.lower()] = _operation(op)
     return described
 
