@@ -14,7 +14,7 @@ from livepoll.backends import open_backend
 from livepoll.config import ConfigError, Settings, load_settings
 from livepoll.logs import log_config
 from livepoll.model import group_join_code
-from livepoll.polls import CreatedSession, Polls, load_example
+from livepoll.polls import EXAMPLES, CreatedSession, Polls, load_example
 from livepoll.web.connections import HeadTimeoutProtocol
 
 
@@ -34,13 +34,19 @@ def _base_url(settings: Settings, host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-async def _create_example(settings: Settings) -> CreatedSession:
+async def _create_examples(settings: Settings) -> list[CreatedSession]:
+    """The example sessions: the webinar's poll (live) and its evaluation survey (self-paced, pl + uk)."""
     backend = open_backend(settings)
     await backend.start()
     try:
         secret = settings.secret or (await backend.shared_secret("cookie_secret", _token))[0]
-        title, drafts = load_example()
-        return await Polls(backend, secret).create(title, drafts)
+        polls = Polls(backend, secret)
+        created = []
+        for name in EXAMPLES:
+            example = load_example(name)
+            options = example.options()
+            created.append(await polls.create(example.title, example.drafts, **options))  # type: ignore[arg-type]
+        return created
     finally:
         await backend.stop()
 
@@ -51,12 +57,13 @@ def _token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _print_demo(created: CreatedSession, base: str) -> None:
-    code = created.session.code
-    click.echo(f"Example session: {created.session.title}")
-    click.echo(f"  Join code:  {group_join_code(code)}   ({base}/{code})")
-    click.echo(f"  Host panel: {base}/host/{code}?key={created.host_key}")
-    click.echo(f"  Presenter:  {base}/present/{code}?key={created.host_key}")
+def _print_demo(sessions: list[CreatedSession], base: str) -> None:
+    for created in sessions:
+        code = created.session.code
+        click.echo(f"Example session: {created.session.title} ({created.session.mode.value.replace('_', '-')})")
+        click.echo(f"  Join code:  {group_join_code(code)}   ({base}/{code})")
+        click.echo(f"  Host panel: {base}/host/{code}?key={created.host_key}")
+        click.echo(f"  Presenter:  {base}/present/{code}?key={created.host_key}")
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int, log_level: str) -> None:
@@ -128,7 +135,7 @@ def serve(host: str, port: int, workers: int, log_level: str, demo: bool) -> Non
     """Start the server (embedded store unless LIVEPOLL_REDIS_URL is set)."""
     settings = _settings()
     if demo:
-        _print_demo(asyncio.run(_create_example(settings)), _base_url(settings, host, port))
+        _print_demo(asyncio.run(_create_examples(settings)), _base_url(settings, host, port))
     _serve(settings, host, port, workers, log_level)
 
 
@@ -139,9 +146,9 @@ def serve(host: str, port: int, workers: int, log_level: str, demo: bool) -> Non
 @_log_level
 @click.option("--no-serve", is_flag=True, help="Only create the example session and print its links.")
 def demo(host: str, port: int, workers: int, log_level: str, no_serve: bool) -> None:
-    """Create the example session, print its join code and host link, then start the server."""
+    """Create the example sessions, print their join codes and host links, then start the server."""
     settings = _settings()
-    _print_demo(asyncio.run(_create_example(settings)), _base_url(settings, host, port))
+    _print_demo(asyncio.run(_create_examples(settings)), _base_url(settings, host, port))
     if not no_serve:
         _serve(settings, host, port, workers, log_level)
 

@@ -26,6 +26,14 @@ class Standing(Shape):
     correct: Annotated[int, Field(ge=0, description="Revealed quiz questions answered right.")]
 
 
+class Translation(Shape):
+    """The presenter's second language: the same title and question (same ids), in that language."""
+
+    language: str
+    title: str
+    question: PublicQuestion | None
+
+
 class PresenterFrame(Shape):
     """The presenter socket's `results` message; host pages also draw their first screen from it. The host
     panel's socket (`?view=host`) gets the same with the host's fields (pending entries, blocked words)."""
@@ -46,6 +54,13 @@ class PresenterFrame(Shape):
         Omittable[list[Standing]], Field(description="The quiz's top 10, while the host shows the leaderboard.")
     ] = None
     qa_visible: Annotated[Omittable[bool], Field(description="With Q&A: the screen shows the Q&A view.")] = None
+    title: Annotated[str, Field(description="The session's title, in `language`.")] = ""
+    language: Annotated[str, Field(description="The language of the texts: the first the presenter shows.")] = "pl"
+    mode: Literal["live", "self_paced"] = "live"
+    question_number: Annotated[int | None, Field(ge=1, description="The question's place (1-based).")] = None
+    question_count: Annotated[int, Field(ge=0)] = 0
+    translation: Annotated[Omittable[Translation], Field(
+        description="The texts in the second language the presenter shows (stacked under the first).")] = None
 
 
 class ParticipantFrame(Shape):
@@ -62,6 +77,15 @@ class ParticipantFrame(Shape):
     deadline: Annotated[Omittable[str], Field(description=DEADLINE_DOC)] = None
     remaining_ms: Annotated[Omittable[int], Field(ge=0, description=REMAINING_DOC)] = None
     qa_open: Annotated[Omittable[bool], Field(description="With Q&A: the audience may ask now.")] = None
+    title: Annotated[str, Field(description="The session's title, in `language`.")] = ""
+    language: Annotated[str, Field(description="The language of the texts: the participant's where the session "
+                                               "has it, else the session's default.")] = "pl"
+    mode: Literal["live", "self_paced"] = "live"
+    question_number: Annotated[int | None, Field(ge=1, description="The question's place (1-based).")] = None
+    question_count: Annotated[int, Field(ge=0)] = 0
+    questions: Annotated[Omittable[list[PublicQuestion]], Field(
+        description="self_paced only: every question, in order (each participant answers at their own pace).")
+    ] = None
 
 
 class QaEntry(Shape):

@@ -16,7 +16,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-DEFAULT_LANGUAGE = "pl"
+from livepoll.languages import DEFAULT_LANGUAGE as DEFAULT_LANGUAGE
+
 LANGUAGES: Mapping[str, str] = {"pl": "Polski", "uk": "Українська", "en": "English"}
 LANGUAGE_COOKIE = "lp_lang"
 LANGUAGE_MAX_AGE = 365 * 86400
@@ -68,6 +69,17 @@ def from_accept_language(header: str | None) -> str | None:
     return min(ranked)[2] if ranked else None
 
 
+def preferred(query: str | None, cookie: str | None, accept_language: str | None) -> str | None:
+    """`?lang=` first, then the remembered choice, then the browser; None when none names ours."""
+    return supported(query) or supported(cookie) or from_accept_language(accept_language)
+
+
 def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
-    """`?lang=` first, then the remembered choice, then the browser, then Polish."""
-    return supported(query) or supported(cookie) or from_accept_language(accept_language) or DEFAULT_LANGUAGE
+    """The UI language: `preferred`, else Polish."""
+    return preferred(query, cookie, accept_language) or DEFAULT_LANGUAGE
+
+
+def content_language(preferred_language: str | None, session_default: str) -> str:
+    """The language a participant reads a session's texts in: theirs, else the session's default (each text
+    then falls back to the default language, then to any language it has: languages.resolve)."""
+    return preferred_language or session_default

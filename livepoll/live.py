@@ -34,6 +34,7 @@ from livepoll.live_frames import (
     encode_qa_mine,
     participant_key,
     quiz_outcome,
+    speaks_languages,
 )
 from livepoll.model import Snapshot, StoredBallot
 from livepoll.polls import read_standings
@@ -134,6 +135,8 @@ class Viewer:
     outbox: Outbox
     voter: str | None = None
     key_hash: str | None = None
+    # The language a participant reads texts in (None: the session's default).
+    language: str | None = None
 
 
 @dataclass(eq=False)
@@ -144,7 +147,9 @@ class Room:
     participants: set[Viewer] = field(default_factory=set)
     presenter_frame: str | None = None
     host_frame: str | None = None
-    participant_frame: str | None = None
+    # The participants' frame in each language some participant reads (one, keyed None, when the session's
+    # texts have a single language).
+    participant_frames: dict[str | None, str] = field(default_factory=dict)
     participant_key: object = None
     last_tick: float = 0.0
     last_phone_results: float = 0.0
@@ -205,14 +210,16 @@ class LiveHub:
         *,
         voter: str | None = None,
         key_hash: str | None = None,
+        language: str | None = None,
     ) -> Viewer:
         """Add a viewer and give it the current frame at once (from memory when the room is live); a
-        participant (with its `voter` pseudonym) then gets its own ballot on the current question."""
+        participant (with its `voter` pseudonym) then gets its own ballot on the current question, and
+        reads texts in `language` where the session has it."""
         room = self.rooms.get(code)
         if room is None:
             room = self.rooms[code] = Room(code)
             await self.backend.watch(code)
-        viewer = Viewer(code, role, Outbox(send, close), voter, key_hash)
+        viewer = Viewer(code, role, Outbox(send, close), voter, key_hash, language)
         room.audience(role).add(viewer)
         if role is Role.PARTICIPANT:
             self._presence_changed(room)
@@ -223,7 +230,7 @@ class LiveHub:
         if role is Role.HOST and room.host_frame is None and room.snapshot is not None:
             room.host_frame = encode_presenter(room.snapshot, host=True, board=room.board)
         frame = {Role.PRESENTER: room.presenter_frame, Role.HOST: room.host_frame,
-                 Role.PARTICIPANT: room.participant_frame}[role]
+                 Role.PARTICIPANT: self._participant_frame(room, viewer)}[role]
         if frame is not None:
             viewer.outbox.offer(frame)
         qa_frame = room.qa_host_frame if role is Role.HOST else room.qa_frame
@@ -359,7 +366,7 @@ class LiveHub:
         show_results = state.results_on_phones and snapshot.tally is not None
         key = participant_key(snapshot)
         now = time.monotonic()
-        if key == room.participant_key and room.participant_frame is not None:
+        if key == room.participant_key and room.participant_frames:
             if not show_results:
                 return
             if now - room.last_phone_results < self.phone_interval:
@@ -367,10 +374,23 @@ class LiveHub:
                 return
         room.participant_key = key
         room.last_phone_results = now
-        room.participant_frame = encode_participant(snapshot)
-        self.encodes += 1
+        room.participant_frames = {}
         for viewer in room.participants:
-            viewer.outbox.offer(room.participant_frame)
+            frame = self._participant_frame(room, viewer)
+            if frame is not None:
+                viewer.outbox.offer(frame)
+
+    def _participant_frame(self, room: Room, viewer: Viewer) -> str | None:
+        """The participants' frame in the viewer's language, encoded once per language per tick."""
+        snapshot = room.snapshot
+        if snapshot is None:
+            return None
+        language = viewer.language if speaks_languages(snapshot) else None
+        frame = room.participant_frames.get(language)
+        if frame is None:
+            frame = room.participant_frames[language] = encode_participant(snapshot, language)
+            self.encodes += 1
+        return frame
 
     def _watch_deadline(self, room: Room, snapshot: Snapshot) -> None:
         """Tick again when a running timer's deadline passes, so screens and phones show voting closed."""

@@ -4,6 +4,7 @@ panel (the same with the host's fields), participants, and each participant's ow
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from livepoll import qa
 from livepoll.frames import (
@@ -15,11 +16,12 @@ from livepoll.frames import (
     QaMineFrame,
     QuizOutcome,
     Standing,
+    Translation,
 )
 from livepoll.kinds import ResultsView
 from livepoll.kinds.choice import points_earned
-from livepoll.leaderboard import LEADERBOARD_SHOWN
-from livepoll.leaderboard import Standing as Place
+from livepoll.languages import DEFAULT_LANGUAGE
+from livepoll.leaderboard import LEADERBOARD_SHOWN, Standing as Place
 from livepoll.model import LiveState, Snapshot, ballot_fields, iso_utc
 from livepoll.qa import QaQuestion
 from livepoll.questions import QuestionKind
@@ -46,7 +48,41 @@ def timer(state: LiveState, now: float) -> tuple[str | None, int | None]:
     return iso_utc(state.deadline), max(0, int((state.deadline - now) * 1000))
 
 
+def in_language(snapshot: Snapshot, language: str) -> Snapshot:
+    """The snapshot with its session's texts (and its current question's) read in `language`."""
+    session = snapshot.session
+    if session is None:
+        return snapshot
+    read = session.in_language(language)
+    if read is session:
+        return snapshot
+    return replace(snapshot, session=read, question=read.current_question)
+
+
+def _translation(snapshot: Snapshot) -> Translation | None:
+    session = snapshot.session
+    if session is None or len(session.presented) < 2:
+        return None
+    second = session.presented[1]
+    read = session.in_language(second)
+    question = read.current_question
+    revealed = question is not None and question.id in snapshot.state.revealed
+    return Translation(language=second, title=read.title,
+                       question=None if question is None else public_question(question, revealed=revealed))
+
+
+def _placing(snapshot: Snapshot) -> dict[str, object]:
+    """Title, mode and "question 2 / 5" of the snapshot's session."""
+    session = snapshot.session
+    if session is None:
+        return {}
+    return {"title": session.title, "mode": session.mode.value,
+            "question_number": session.number_of(snapshot.state.current), "question_count": len(session.questions)}
+
+
 def presenter_model(snapshot: Snapshot, *, host: bool = False, board: Sequence[Place] | None = None) -> PresenterFrame:
+    language = snapshot.session.presented[0] if snapshot.session is not None else DEFAULT_LANGUAGE
+    original, snapshot = snapshot, in_language(snapshot, language)
     state = snapshot.state
     deadline, remaining = timer(state, snapshot.now)
     shown = None
@@ -66,6 +102,9 @@ def presenter_model(snapshot: Snapshot, *, host: bool = False, board: Sequence[P
         remaining_ms=remaining,
         leaderboard=shown,
         qa_visible=state.qa_visible if snapshot.qa.enabled else None,
+        language=language,
+        translation=_translation(original),
+        **_placing(snapshot),  # type: ignore[arg-type]
     )
 
 
@@ -78,7 +117,12 @@ def encode_presenter(snapshot: Snapshot, *, host: bool = False, board: Sequence[
     return presenter_model(snapshot, host=host, board=board).model_dump_json()
 
 
-def encode_participant(snapshot: Snapshot) -> str:
+def encode_participant(snapshot: Snapshot, language: str | None = None) -> str:
+    """The participants' `state` frame, its texts in `language` (None: the session's default)."""
+    session = snapshot.session
+    language = language or (session.default_language if session is not None else DEFAULT_LANGUAGE)
+    snapshot = in_language(snapshot, language)
+    session = snapshot.session
     state, question = snapshot.state, snapshot.question
     deadline, remaining = timer(state, snapshot.now)
     revealed = question is not None and question.id in state.revealed
@@ -93,6 +137,10 @@ def encode_participant(snapshot: Snapshot) -> str:
         deadline=deadline,
         remaining_ms=remaining,
         qa_open=state.qa_open if snapshot.qa.enabled else None,
+        language=language,
+        questions=[public_question(q, revealed=q.id in state.revealed) for q in session.questions]
+        if session is not None and session.self_paced else None,
+        **_placing(snapshot),  # type: ignore[arg-type]
     ).model_dump_json()
 
 
@@ -100,8 +148,15 @@ def participant_key(snapshot: Snapshot) -> tuple[object, ...]:
     """What the participant frame depends on, results aside (those are rate-limited separately)."""
     state, question = snapshot.state, snapshot.question
     revealed = question is not None and question.id in state.revealed
-    return (snapshot.epoch, state.current, state.open_at(snapshot.now), state.resets, state.deadline, revealed,
-            state.results_on_phones, state.qa_open)
+    definition = None if snapshot.session is None else snapshot.session.definition
+    return (snapshot.epoch, definition, state.current, state.open_at(snapshot.now), state.resets, state.deadline,
+            revealed, state.results_on_phones, state.qa_open)
+
+
+def speaks_languages(snapshot: Snapshot) -> bool:
+    """Whether participants' frames differ by language (some text of the session has several)."""
+    session = snapshot.session
+    return session is not None and (bool(session.title_i18n) or any(q.i18n for q in session.questions))
 
 
 def quiz_outcome(

@@ -1,4 +1,4 @@
-"""Sessions, questions, ballots and tallies: the rules of a poll, with no I/O.
+"""Sessions, their live state and host controls: the rules of a poll, with no I/O.
 
 Backends store what these classes describe and the web layer validates input with them; nothing here
 imports a backend or the web, so the rules are tested without sockets or servers.
@@ -9,13 +9,28 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from livepoll.questions import (  # re-exported: the model's vocabulary
+# Ballots and tallies live in livepoll/ballots.py; the model re-exports them as its vocabulary.
+from livepoll.ballots import (
+    FIRST_SEEN as FIRST_SEEN,
+    VERSION as VERSION,
+    Answer as Answer,
+    Ballot as Ballot,
+    QuestionData as QuestionData,
+    Response as Response,
+    StoredBallot as StoredBallot,
+    Tally as Tally,
+    ballot_fields as ballot_fields,
+    ballot_value as ballot_value,
+    count_ballots as count_ballots,
+)
+from livepoll.languages import DEFAULT_LANGUAGE, Text, Versions, resolve, versions_of
+from livepoll.questions import (
     Question,
     QuestionKind,
 )
@@ -158,11 +173,31 @@ class Change:
     clear: tuple[str, ...] = ()
     host_key_hash: str | None = None
     marks: tuple[MarkChange, ...] = ()
+    # An edit: the session with its new definition (title, questions, languages, mode, Q&A settings).
+    edited: Session | None = None
+    # What the stored ballots of edited questions must satisfy for the edit to be made (else 409).
+    requires: tuple[BallotsMustFit, ...] = ()
 
     @property
     def redefines(self) -> bool:
         """Whether the session's definition (not only its live state) changes."""
-        return self.host_key_hash is not None
+        return self.host_key_hash is not None or self.edited is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BallotsMustFit:
+    """A condition an edit puts on the ballots stored for one question, checked by the backend in the same
+    atomic step as the edit: `fits` holds for every stored ballot value, or (None) there is no ballot."""
+
+    question_id: str
+    fits: Callable[[str], bool] | None = None
+
+    def refusal(self, values: Iterable[str]) -> PollError | None:
+        for value in values:
+            if self.fits is None or not self.fits(value):
+                return PollError("has_ballots", "This question has ballots this change would not fit; "
+                                 "only texts can be corrected and options appended.", 409)
+        return None
 
 
 def _question_of(session: Session, control: Control) -> Question:
@@ -189,7 +224,8 @@ def decide_control(
     voting on the new question, as a host expects when moving on (a quiz with a time limit starts its
     timer); `open` with `seconds` sets a timer; `reset` discards the question's ballots and counts itself,
     so phones know their ballot is gone; `reveal` shows a quiz's answers and closes its voting;
-    `rotate_key` needs the hash of the new key."""
+    `rotate_key` needs the hash of the new key. In a self-paced session `open` and `close` apply to every
+    question and `goto` only changes what the presenter shows."""
     if isinstance(control, ControlAction):
         control = Control(control, question_id)
     action, state = control.action, session.state
@@ -198,6 +234,8 @@ def decide_control(
         raise PollError("invalid_control", f"seconds go with 'open' only, 1-{MAX_TIMER_SECONDS}.", 422)
     if action is ControlAction.GOTO:
         question = _question_of(session, control)
+        if session.self_paced:
+            return Change(replace(state, current=question.id))  # only what the presenter shows
         return Change(_opened(replace(state, current=question.id), question, None, now))
     if action is ControlAction.RESET:
         question = _question_of(session, control)
@@ -215,7 +253,7 @@ def decide_control(
         if question.kind is not QuestionKind.QUIZ:
             raise PollError("invalid_control", "Only a quiz question has answers to reveal.", 422)
         revealed = state.revealed if question.id in state.revealed else (*state.revealed, question.id)
-        closed = state.current == question.id
+        closed = state.current == question.id and not session.self_paced
         return Change(replace(state, revealed=revealed, voting_open=state.voting_open and not closed,
                               deadline=None if closed else state.deadline))
     if action in (ControlAction.HIDE_ENTRY, ControlAction.SHOW_ENTRY, ControlAction.APPROVE_ENTRY):
@@ -254,7 +292,10 @@ def apply_change(session: Session, change: Change) -> Session:
     if not change.redefines:
         return replace(session, state=change.state)
     return replace(
-        session,
+        change.edited or session,
+        code=session.code,
+        epoch=session.epoch,
+        created_at=session.created_at,
         state=change.state,
         host_key_hash=change.host_key_hash or session.host_key_hash,
         definition=session.definition + 1,
@@ -283,10 +324,21 @@ class QaSettings:
                    limit if isinstance(limit, int) else QA_PER_PARTICIPANT)
 
 
+class SessionMode(enum.StrEnum):
+    """`live`: the host moves the audience from question to question; `self_paced`: every question takes
+    ballots while the session is open, each participant at their own pace (a survey sent as a link)."""
+
+    LIVE = "live"
+    SELF_PACED = "self_paced"
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A session as stored. `definition` counts changes of its definition (questions, host key): a ballot
-    checked against one definition is stored only while that definition is current."""
+    """A session as stored. `definition` counts changes of its definition (questions, texts, settings, host
+    key): a ballot checked against one definition is stored only while that definition is current.
+
+    `title` and the questions' plain texts are in `default_language`; texts given in several languages keep
+    them (`title_i18n`, `Question.i18n`), and `in_language` reads the session in one of them."""
 
     code: str
     title: str
@@ -297,6 +349,56 @@ class Session:
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
     definition: int = 1
     qa: QaSettings = field(default_factory=lambda: QaSettings())
+    title_i18n: Versions = ()
+    default_language: str = DEFAULT_LANGUAGE
+    present_languages: tuple[str, ...] = ()
+    mode: SessionMode = SessionMode.LIVE
+
+    @property
+    def presented(self) -> tuple[str, ...]:
+        """The languages the presenter shows (one, or two stacked)."""
+        return self.present_languages or (self.default_language,)
+
+    @property
+    def self_paced(self) -> bool:
+        return self.mode is SessionMode.SELF_PACED
+
+    @property
+    def title_text(self) -> Text:
+        """The title as given: its map of languages, or the plain string."""
+        return dict(self.title_i18n) if self.title_i18n else self.title
+
+    def in_language(self, lang: str) -> Session:
+        """The session with every text read in `lang` (falling back to the default language, then any)."""
+        if lang == self.default_language and not self.title_i18n and not any(q.i18n for q in self.questions):
+            return self
+        title = resolve(dict(self.title_i18n), lang, self.default_language) if self.title_i18n else self.title
+        questions = tuple(q.in_language(lang, self.default_language) for q in self.questions)
+        return replace(self, title=title, questions=questions)
+
+    def settings_record(self) -> dict[str, object]:
+        """What a session has besides its title and questions, as both backends store it."""
+        record: dict[str, object] = {
+            "qa": self.qa.record(), "default_language": self.default_language,
+            "present_languages": list(self.present_languages), "mode": self.mode.value,
+        }
+        if self.title_i18n:
+            record["title_i18n"] = dict(self.title_i18n)
+        return record
+
+    @staticmethod
+    def settings_from(record: Mapping[str, object]) -> dict[str, Any]:
+        """`Session` keyword arguments from a stored settings record (older records lack most of them)."""
+        default = str(record.get("default_language") or DEFAULT_LANGUAGE)
+        present = record.get("present_languages")
+        title = record.get("title_i18n")
+        return {
+            "qa": QaSettings.from_record(record.get("qa")),
+            "default_language": default,
+            "present_languages": tuple(str(p) for p in present) if isinstance(present, list) else (),
+            "mode": SessionMode(str(record.get("mode") or SessionMode.LIVE.value)),
+            "title_i18n": versions_of({str(k): str(v) for k, v in title.items()}) if isinstance(title, dict) else (),
+        }
 
     def question(self, question_id: str | None) -> Question | None:
         for question in self.questions:
@@ -304,168 +406,22 @@ class Session:
                 return question
         return None
 
+    def number_of(self, question_id: str | None) -> int | None:
+        """The question's place in the session (1-based), as "question 2 / 5" shows it."""
+        return next((n for n, q in enumerate(self.questions, start=1) if q.id == question_id), None)
+
     @property
     def current_question(self) -> Question | None:
         return self.question(self.state.current)
 
 
-# Ballots and tallies ---------------------------------------------------------------------------------------
-
-
-# Count keys starting with this are remembered with the time they first appeared (see Tally.first_seen).
-FIRST_SEEN = "~"
-# The count key every accepted ballot and every mark adds one to (see Tally.version).
-VERSION = "#"
+# Times ----------------------------------------------------------------------------------------------------
 
 
 def iso_utc(timestamp: float) -> str:
     """A UNIX time as UTC ISO 8601 with milliseconds: `2026-12-01T09:30:00.123Z`."""
     moment = datetime.fromtimestamp(timestamp, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def ballot_value(fields: Mapping[str, object]) -> str:
-    """The canonical JSON of a ballot's fields: equal answers give equal strings."""
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A checked ballot, in the one form every backend stores whatever the question's kind:
-
-    - `value`: the canonical JSON of the ballot's fields (the same answer is always the same string, so an
-      identical resend is recognised by comparing strings, and a phone is shown its ballot from it);
-    - `counts`: what the ballot adds to the question's tally, as (key, amount) pairs. A backend adds them
-      when the ballot is stored and takes them away when a new ballot of the same voter replaces it, without
-      knowing what the keys mean; the question's kind turns the summed counts into results.
-    """
-
-    value: str
-    counts: tuple[tuple[str, int], ...]
-
-    def fields(self) -> dict[str, object]:
-        return ballot_fields(self.value)
-
-
-def ballot_fields(value: str) -> dict[str, object]:
-    """A stored ballot's fields, as the participant sent them (canonical)."""
-    parsed = json.loads(value)
-    assert isinstance(parsed, dict)
-    return parsed
-
-
-@dataclass(frozen=True, slots=True)
-class Ballot:
-    """One participant's answer to one question. `voter` is the session-scoped pseudonym of the
-    participant, never the cookie value. A ballot `built_on` the voter's stored value (an entry added to
-    their list; None: they had none) is stored only if that is still what is stored."""
-
-    question_id: str
-    voter: str
-    value: str
-    counts: tuple[tuple[str, int], ...]
-    cast_at: float
-    conditional: bool = False
-    built_on: str | None = None
-
-    @classmethod
-    def of(cls, question_id: str, voter: str, answer: Answer, cast_at: float) -> Ballot:
-        """A ballot that replaces whatever the voter had stored."""
-        return cls(question_id, voter, answer.value, answer.counts, cast_at)
-
-    @classmethod
-    def added_to(cls, previous: str | None, question_id: str, voter: str, answer: Answer, cast_at: float) -> Ballot:
-        """A ballot built on the voter's stored value `previous` (None: nothing stored)."""
-        return cls(question_id, voter, answer.value, answer.counts, cast_at, True, previous)
-
-    def fits(self, stored: str | None) -> bool:
-        """Whether this ballot may replace what is stored (its condition, if any, holds)."""
-        return not self.conditional or stored == self.built_on
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBallot:
-    value: str
-    cast_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Tally:
-    """The summed counts of a question's counted ballots (see `Answer`), and how many voters cast them."""
-
-    question_id: str
-    counts: Mapping[str, int]
-    voters: int
-    # When each count key starting with FIRST_SEEN first appeared (UNIX time): the order of written forms.
-    first_seen: Mapping[str, float] = field(default_factory=dict)
-    # How many times the question's ballots or marks changed (stored under the count key VERSION): a screen
-    # reads a long list (Q&A, open text) again only when this moved.
-    version: int = 0
-
-    @classmethod
-    def empty(cls, question: Question) -> Tally:
-        return cls(question.id, {o.id: 0 for o in question.options}, 0)
-
-    @classmethod
-    def of(
-        cls,
-        question: Question,
-        counts: Iterable[tuple[str, int]],
-        voters: int,
-        first_seen: Mapping[str, float] | None = None,
-    ) -> Tally:
-        """A stored tally, with every option present (at 0 when nobody chose it)."""
-        summed = {o.id: 0 for o in question.options}
-        summed.update(counts)
-        version = summed.pop(VERSION, 0)
-        return cls(question.id, summed, voters, dict(first_seen or {}), version)
-
-    @property
-    def votes(self) -> Mapping[str, int]:
-        """Votes per option (choice questions count one per chosen option)."""
-        return self.counts
-
-    def percent(self, option_id: str) -> float:
-        if self.voters == 0:
-            return 0.0
-        return self.counts.get(option_id, 0) * 100.0 / self.voters
-
-
-def count_ballots(question: Question, ballots: Iterable[Answer]) -> Tally:
-    """The tally of `question` from its counted ballots (one per voter)."""
-    counts = {o.id: 0 for o in question.options}
-    voters = 0
-    for answer in ballots:
-        voters += 1
-        for key, amount in answer.counts:
-            counts[key] = counts.get(key, 0) + amount
-    return Tally(question.id, counts, voters)
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """One counted ballot as the per-response export lists it."""
-
-    question_id: str
-    voter: str
-    value: str
-    answered_at: float
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        chosen = ballot_fields(self.value).get("choices", [])
-        assert isinstance(chosen, list)
-        return tuple(str(c) for c in chosen)
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionData:
-    """What a question's results are made of, as stored: its tally, the host's marks on its words and
-    entries, and (for kinds that list them) every ballot by voter."""
-
-    tally: Tally
-    marks: Mapping[str, str] = field(default_factory=dict)
-    ballots: Mapping[str, StoredBallot] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,6 +444,8 @@ class Snapshot:
     # Versions of the session's Q&A channels (asked, upvotes) when it has Q&A: they move with every question,
     # upvote and mark, so the Q&A list is read again only then.
     qa_versions: tuple[int, ...] = ()
+    # The session as stored at this version (its title, every question, languages and mode).
+    session: Session | None = None
 
     @property
     def tally(self) -> Tally | None:

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from livepoll import kinds
-from livepoll.backends.base import ALWAYS_OPEN, Backend, BackendUnavailable, CodeTaken
+from livepoll.backends.base import (
+    ALWAYS_OPEN,
+    QUESTION_GATE,
+    SESSION_GATE,
+    Backend,
+    BackendUnavailable,
+    CodeTaken,
+)
 from livepoll.kinds.base import PLAIN_WORDS, BallotContext, BallotInput, Words
+from livepoll.languages import DEFAULT_LANGUAGE, Text, split
 from livepoll.leaderboard import NAMES, Standing, nickname_of, quiz_questions, standings, unique_name
 from livepoll.metrics import BALLOT_OUTCOMES
 from livepoll.model import (
@@ -31,6 +40,7 @@ from livepoll.model import (
     QaSettings,
     QuestionData,
     Session,
+    SessionMode,
     Tally,
     ballot_fields,
     ballot_value,
@@ -41,6 +51,7 @@ from livepoll.model import (
     new_join_code,
     voter_pseudonym,
 )
+from livepoll.polls_edit import EditCases
 from livepoll.polls_qa import QaCases
 from livepoll.questions import Draft, Question, QuestionKind, channel
 
@@ -75,27 +86,37 @@ class Polls:
         self.words = words
         self._words_loaded: asyncio.Task[None] | None = None
         self.qa = QaCases(self)
+        self.edits = EditCases(self)
         self._definitions: OrderedDict[str, Session] = OrderedDict()
 
-    async def create(self, title: str, drafts: Sequence[Draft], qa: QaSettings | None = None) -> CreatedSession:
-        title = title.strip()
-        if not title:
+    async def create(
+        self, title: Text, drafts: Sequence[Draft], qa: QaSettings | None = None, *,
+        default_language: str = DEFAULT_LANGUAGE, present_languages: Sequence[str] = (),
+        mode: SessionMode = SessionMode.LIVE,
+    ) -> CreatedSession:
+        """A new session; its drafts' texts are read in `default_language` (see `Draft.localized`)."""
+        plain, title_i18n = split(title, default_language)
+        if not plain.strip():
             raise PollError("invalid_session", "A session needs a title.", 422)
         if not drafts:
             raise PollError("invalid_session", "A session needs at least one question.", 422)
         questions = tuple(kinds.build_question(draft, n) for n, draft in enumerate(drafts, start=1))
-        if any(kinds.rules(q.kind).uses_words for q in questions):
-            self.warm_words()
+        template = Session(
+            code="", title=plain.strip(), host_key_hash="", questions=questions,
+            state=LiveState(current=questions[0].id), created_at=0.0, qa=qa or QaSettings(), title_i18n=title_i18n,
+            default_language=default_language, present_languages=tuple(present_languages), mode=mode,
+        )
+        return await self.create_like(template)
+
+    async def create_like(self, template: Session) -> CreatedSession:
+        """A new session (new join code, host key and epoch) with the definition and state of `template`."""
+        if template.qa.enabled or any(kinds.rules(q.kind).uses_words for q in template.questions):
+            self.warm_words()  # the blocklist and lemmas: seconds of loading, before the first entry needs them
         host_key = new_host_key()
         for _ in range(CODE_ATTEMPTS):
-            session = Session(
-                code=new_join_code(),
-                title=title,
-                host_key_hash=hash_host_key(host_key),
-                questions=questions,
-                state=LiveState(current=questions[0].id),
-                created_at=time.time(),
-                qa=qa or QaSettings(),
+            session = replace(
+                template, code=new_join_code(), host_key_hash=hash_host_key(host_key), created_at=time.time(),
+                epoch=secrets.token_hex(4),
             )
             try:
                 await self.backend.create_session(session)
@@ -152,7 +173,8 @@ class Polls:
             else:
                 stored = Ballot.of(question.id, voter, answer, now)
             try:
-                outcome = await self.backend.cast_ballot(code, question, stored, session.definition)
+                gate = SESSION_GATE if session.self_paced else QUESTION_GATE
+                outcome = await self.backend.cast_ballot(code, question, stored, session.definition, gate)
             except BackendUnavailable:
                 BALLOT_OUTCOMES["unavailable"].inc()
                 raise
@@ -173,7 +195,7 @@ class Polls:
         session = None if fresh else self._definitions.get(code)
         if session is None:
             session = await self.session(code)
-            if any(kinds.rules(q.kind).uses_words for q in session.questions):
+            if session.qa.enabled or any(kinds.rules(q.kind).uses_words for q in session.questions):
                 self.warm_words()
             self._definitions[code] = session
             if len(self._definitions) > DEFINITION_CACHE_SIZE:
@@ -187,6 +209,13 @@ class Polls:
         found = (await self.backend.own_ballots(code, question_id, (voter,))).get(voter)
         return None if found is None else ballot_fields(found.value)
 
+    async def own_ballots(self, session: Session, voter: str) -> dict[str, dict[str, object]]:
+        """The participant's counted ballot on every question they answered (a self-paced walk-through)."""
+        lookups = (self.backend.own_ballots(session.code, q.id, (voter,)) for q in session.questions)
+        found = await asyncio.gather(*lookups)
+        return {q.id: ballot_fields(mine[voter].value) for q, mine in zip(session.questions, found, strict=True)
+                if voter in mine}
+
     async def control(self, code: str, control: Control | ControlAction, question_id: str | None = None) -> Controlled:
         """Apply a host action atomically to the session as it is at that moment (by the store's clock)."""
         if isinstance(control, ControlAction):
@@ -198,8 +227,12 @@ class Polls:
         )
         if session is None:
             raise PollError("not_found", "No session with this code.", 404)
-        self._definitions.pop(code, None)
+        self.forget(code)
         return Controlled(session, new_key)
+
+    def forget(self, code: str) -> None:
+        """Drop the cached definition of a session this process changed (others learn it from STALE)."""
+        self._definitions.pop(code, None)
 
     def warm_words(self) -> None:
         """Start loading the words rules (dictionaries: a few seconds, ~60 MiB) in the background, once per
@@ -253,13 +286,34 @@ async def read_standings(backend: Backend, session: Session, lang: str) -> list[
     return standings(session.questions, session.state, ballots, names, lang)
 
 
-def load_example(name: str = "example_session") -> tuple[str, list[Draft]]:
-    """An example session shipped as data (`livepoll demo`): a creation request's title and questions."""
+EXAMPLES = ("example_session", "evaluation_survey")
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """An example session shipped as data: a creation request, read (`Polls.create(**example.options())`)."""
+
+    title: Text
+    drafts: list[Draft]
+    default_language: str = DEFAULT_LANGUAGE
+    present_languages: tuple[str, ...] = ()
+    mode: SessionMode = SessionMode.LIVE
+
+    def options(self) -> dict[str, object]:
+        return {"default_language": self.default_language, "present_languages": self.present_languages,
+                "mode": self.mode}
+
+
+def load_example(name: str = "example_session") -> Example:
+    """An example session shipped as data (`livepoll demo`), in the shape of a creation request."""
     raw = json.loads(resources.files("livepoll").joinpath(f"data/{name}.json").read_text("utf-8"))
+    default = raw.get("default_language", DEFAULT_LANGUAGE)
     drafts = [
-        Draft(**{**q, "kind": QuestionKind(q.get("kind", "choice"))}) for q in raw["questions"]
+        Draft.localized(QuestionKind(q.get("kind", "choice")), default, **{k: v for k, v in q.items() if k != "kind"})
+        for q in raw["questions"]
     ]
-    return raw["title"], drafts
+    return Example(raw["title"], drafts, default, tuple(raw.get("present_languages", ())),
+                   SessionMode(raw.get("mode", "live")))
 
 
-__all__ = ["BallotOutcome", "Controlled", "CreatedSession", "Polls", "load_example"]
+__all__ = ["EXAMPLES", "BallotOutcome", "Controlled", "CreatedSession", "Example", "Polls", "load_example"]

@@ -109,9 +109,10 @@ async def voters(base: str, code: str, question_id: str, option_ids: list[str]) 
 async def take(out: Path, lang: str, width: int, height: int) -> None:
     admin_token = secrets.token_urlsafe(16)
     with running_server(free_port(), admin_token) as base:
-        title, drafts = load_example()
-        body = {"title": title, "questions": [
-            {"kind": "choice", "text": d.text, "options": list(d.options), "max_choices": d.max_choices} for d in drafts
+        example = load_example()
+        body = {"title": example.title, "questions": [
+            {"kind": "choice", "text": d.text, "options": list(d.options), "max_choices": d.max_choices}
+            for d in example.drafts
         ]}
         async with httpx.AsyncClient(base_url=base) as client:
             headers = {"Authorization": f"Bearer {admin_token}"}

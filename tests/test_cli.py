@@ -47,11 +47,12 @@ def test_workers_without_redis_refuses_to_start(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("backend", ["embedded", "redis"])
-def test_demo_no_serve_creates_the_example_session(
+def test_demo_no_serve_creates_the_example_sessions(
     make_server: Callable[..., ServerProcess], backend: str
 ) -> None:
-    """`demo --no-serve` prints the grouped join code and the host link, and exits; a server started
-    afterwards on the same data has the example session, and the printed host key works."""
+    """`demo --no-serve` prints the grouped join codes and host links, and exits; a server started afterwards
+    on the same data has the example session (first) and the self-paced evaluation survey (second, Polish and
+    Ukrainian), and the printed host keys work."""
     server = make_server(backend, start=False)
     done = run_cli(
         ["demo", "--no-serve", "--host", "127.0.0.1", "--port", str(server.port)], env=server.environ(), timeout=20
@@ -76,6 +77,13 @@ def test_demo_no_serve_creates_the_example_session(
         assert [o["label"] for o in question["options"]] == EXAMPLE_OPTIONS
         results = client.get(f"/api/v1/sessions/{code}/results", headers={"Authorization": f"Bearer {key}"})
         assert results.status_code == 200, results.text
+        codes = ["".join(found) for found in re.findall(r"Join code:  ([1-9]\d{3}) (\d{4})", done.stdout)]
+        assert len(codes) == 2 and codes[0] == code, done.stdout
+        survey = client.get(f"/api/v1/sessions/{codes[1]}", params={"lang": "uk"}).json()
+        assert (survey["mode"], survey["title"]) == ("self_paced", "Оціночна анкета вебінару")
+        assert [q["kind"] for q in survey["questions"]] == ["scale", "open", "choice"]
+        assert len(survey["questions"][0]["statements"]) == 4
+        assert (survey["questions"][0]["min"], survey["questions"][0]["max"]) == (1, 5)
 
 
 def test_serve_prints_the_host_url_and_where_data_lives(make_server: Callable[..., ServerProcess]) -> None:

@@ -18,8 +18,7 @@ import jsonschema_rs
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 from requests.adapters import HTTPAdapter
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation

@@ -20,9 +20,12 @@ from livepoll.questions import Question
 
 ChangeListener = Callable[[str], None]
 # What must hold for a ballot to count: QUESTION_GATE, the question is current and voting on it is open (its
-# deadline not passed); ALWAYS_OPEN, nothing (a nickname); or the name of a live-state flag that must be on.
+# deadline not passed); SESSION_GATE, voting is open; ALWAYS_OPEN, nothing (a nickname); or the name of a
+# live-state flag that must be on.
 QUESTION_GATE = ""
 ALWAYS_OPEN = "*"
+# Any question while voting is open (its deadline not passed): a self-paced session.
+SESSION_GATE = "@"
 # A host control's rule: given the session as stored at this moment and the store's clock (UNIX seconds),
 # the change to make. Pure (model.decide_control); it may raise PollError, and then nothing changes.
 Decide = Callable[[Session, float], Change]

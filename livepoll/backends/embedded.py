@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from livepoll.backends.base import (
     ALWAYS_OPEN,
     QUESTION_GATE,
+    SESSION_GATE,
     Backend,
     BackendHealth,
     BackendUnavailable,
@@ -38,6 +39,7 @@ from livepoll.backends.base import (
 )
 from livepoll.backends.embedded_schema import (
     open_database,
+    questions_json,
     session_from_row,
     session_row,
     session_settings,
@@ -114,6 +116,14 @@ class _LiveSession:
             return None
         return self.ballots.get(question_id, {}).get(voter)
 
+    def decided_values(self, question_id: str) -> list[str]:
+        """The value of every ballot decided on the question (committed or not)."""
+        decided: dict[str, _Stored | None] = {}
+        if not self.pending_resets.get(question_id):
+            decided.update(self.ballots.get(question_id, {}))
+        decided.update({voter: stored for (qid, voter), stored in self.pending.items() if qid == question_id})
+        return [stored.value for stored in decided.values() if stored is not None]
+
     def commit_ballot(self, question_id: str, voter: str, stored: _Stored, version: int) -> None:
         ballots = self.ballots.setdefault(question_id, {})
         counts = self.counts.setdefault(question_id, {})
@@ -143,11 +153,13 @@ class _LiveSession:
                 self.marks.setdefault(question_id, {})[key] = mark
             counts = self.counts.setdefault(question_id, {})
             counts[VERSION] = counts.get(VERSION, 0) + 1
+        kept = {q.id for q in after.questions}
         for question_id in cleared:
-            self.ballots[question_id] = {}
-            self.counts[question_id] = {}
-            self.first_seen[question_id] = {}
-            self.marks[question_id] = {}
+            for held in (self.ballots, self.counts, self.first_seen, self.marks):
+                if question_id in kept:
+                    held[question_id] = {}
+                else:
+                    held.pop(question_id, None)  # a deleted question
             left = self.pending_resets.get(question_id, 0) - 1
             if left > 0:
                 self.pending_resets[question_id] = left
@@ -423,6 +435,10 @@ class EmbeddedBackend(Backend):
         # From here to the queueing of the write there is no await: the decision and its effect are one step.
         now = time.time()
         change = decide(live.session, now)
+        for rule in change.requires:
+            refusal = rule.refusal(live.decided_values(rule.question_id))
+            if refusal is not None:
+                raise refusal
         after = apply_change(live.session, change)
         if after == live.session and not change.clear and not change.marks:
             return after
@@ -440,6 +456,9 @@ class EmbeddedBackend(Backend):
                  json.dumps(session_settings(after), ensure_ascii=False), code),
             )
         ]
+        if change.edited is not None:
+            statements.append(("UPDATE sessions SET title = ?, questions = ? WHERE code = ?",
+                                (after.title, questions_json(after), code)))
         for question_id in change.clear:
             statements.append(("DELETE FROM ballots WHERE code = ? AND question_id = ?", (code, question_id)))
             statements.append(("DELETE FROM marks WHERE code = ? AND question_id = ?", (code, question_id)))
@@ -551,6 +570,7 @@ class EmbeddedBackend(Backend):
             qa=session.qa,
             qa_versions=tuple(live.counts.get(c, {}).get(VERSION, 0) for c in (ASKED, UPVOTES)) if session.qa.enabled
             else (),
+            session=session,
         )
 
     async def watch(self, code: str) -> None:
@@ -597,9 +617,9 @@ def _gate_refusal(session: Session, question_id: str, gate: str, now: float) -> 
     state = session.state
     if gate == ALWAYS_OPEN:
         return None
-    if gate != QUESTION_GATE:
+    if gate not in (QUESTION_GATE, SESSION_GATE):
         return None if getattr(state, gate, False) else BallotOutcome.VOTING_CLOSED
-    if state.current != question_id:
+    if gate == QUESTION_GATE and state.current != question_id:
         return BallotOutcome.NOT_CURRENT
     if not state.open_at(now):
         return BallotOutcome.VOTING_CLOSED

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from livepoll.backends.records import encode_counts
-from livepoll.model import LiveState, QaSettings, Session, ballot_value
+from livepoll.model import LiveState, Session, ballot_value
 from livepoll.questions import Question
 
 SCHEMA_VERSION = 1
@@ -108,7 +108,7 @@ def session_row(session: Session, version: int, now: float) -> tuple[Any, ...]:
         session.code,
         session.title,
         session.host_key_hash,
-        json.dumps([q.to_record() for q in session.questions], ensure_ascii=False),
+        questions_json(session),
         state_json(session.state),
         session.epoch,
         version,
@@ -119,9 +119,13 @@ def session_row(session: Session, version: int, now: float) -> tuple[Any, ...]:
     )
 
 
+def questions_json(session: Session) -> str:
+    return json.dumps([q.to_record() for q in session.questions], ensure_ascii=False)
+
+
 def session_settings(session: Session) -> dict[str, object]:
-    """What a session has besides its questions (its Q&A), as stored."""
-    return {"qa": session.qa.record()}
+    """What a session has besides its title and questions (languages, mode, Q&A), as stored."""
+    return session.settings_record()
 
 
 def state_json(state: LiveState) -> str:
@@ -136,14 +140,15 @@ def state_from_json(text: str) -> LiveState:
 
 
 def session_from_row(row: sqlite3.Row) -> Session:
+    settings = Session.settings_from(json.loads(row["settings"]))
     return Session(
         code=row["code"],
         title=row["title"],
         host_key_hash=row["host_key_hash"],
-        questions=tuple(Question.from_record(q) for q in json.loads(row["questions"])),
+        questions=tuple(Question.from_record(q, settings["default_language"]) for q in json.loads(row["questions"])),
         state=state_from_json(row["state"]),
         created_at=row["created_at"],
         epoch=row["epoch"],
         definition=int(row["definition"]),
-        qa=QaSettings.from_record(json.loads(row["settings"]).get("qa")),
+        **settings,
     )

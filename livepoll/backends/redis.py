@@ -25,8 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from livepoll.backends import redis_layout as layout
-from livepoll.backends import redis_presence
+from livepoll.backends import redis_layout as layout, redis_presence
 from livepoll.backends.base import QUESTION_GATE, Backend, BackendHealth, BackendUnavailable, CodeTaken, Decide
 from livepoll.backends.guesses import GuessBudget
 from livepoll.backends.redis_ballots import REDIS_FAILURES, BallotWriter
@@ -38,6 +37,7 @@ from livepoll.model import (
     VERSION,
     Ballot,
     BallotOutcome,
+    BallotsMustFit,
     QuestionData,
     Response,
     Session,
@@ -376,6 +376,7 @@ class RedisBackend(Backend):
             session = layout.session_from(code, definition, state)
             now = int(clock[0]) + int(clock[1]) / 1e6  # Redis's clock: the one every process shares
             change = decide(session, now)
+            guards = await self._ballots_fit(keys, change.requires)
             after = apply_change(session, change)
             if after == session and not change.clear and not change.marks:
                 return session
@@ -388,12 +389,15 @@ class RedisBackend(Backend):
                 keys.notices,
                 len(cleared),
                 len(change.marks),
+                len(guards),
             ]
             for _question, key, mark in change.marks:
                 args += [key, mark or ""]
+            args += [version for _key, version in guards]
             args += layout.state_fields(after)
             marked = [k for qid, _key, _mark in change.marks for k in (keys.marks(qid), keys.tally(qid))]
-            seq = int(await self._script("control", [keys.state, keys.definition, *cleared, *marked], args))
+            guarded = [key for key, _version in guards]
+            seq = int(await self._script("control", [keys.state, keys.definition, *cleared, *marked, *guarded], args))
             if seq == -1:
                 continue  # another control came first: decide again on what it left
             if seq == 0:
@@ -402,6 +406,24 @@ class RedisBackend(Backend):
             await self._touch_index({code: now})
             return after
         raise BackendUnavailable(f"other controls of session {code} kept coming in; try again")
+
+    async def _ballots_fit(self, keys: SessionKeys, requires: Sequence[BallotsMustFit]) -> list[tuple[str, str]]:
+        """Check what an edit requires of stored ballots; returns (tally key, version) pairs the control
+        script checks again, so that a ballot stored between this read and the edit makes it decide again."""
+        if not requires:
+            return []
+        steps: list[Step] = []
+        for rule in requires:
+            steps += [(layout.hvals, (keys.ballots(rule.question_id),)),
+                      (layout.hget, (keys.tally(rule.question_id), VERSION))]
+        replies = await self._pipeline_call("control", steps, transaction=True)
+        guards = []
+        for rule, records, version in zip(requires, replies[::2], replies[1::2], strict=True):
+            refusal = rule.refusal(layout.ballot_record(str(record))[0] for record in records)
+            if refusal is not None:
+                raise refusal
+            guards.append((keys.tally(rule.question_id), str(version or "")))
+        return guards
 
     async def expire_sessions(self, inactive_since: float) -> int:
         # The index finds the candidates; each session's own `active` field decides, atomically.
@@ -571,6 +593,7 @@ class RedisBackend(Backend):
                 now=int(clock[0]) + int(clock[1]) / 1e6,  # Redis's clock, the one deadlines are set by
                 qa=session.qa,
                 qa_versions=(int(asked or 0), int(upvoted or 0)) if session.qa.enabled else (),
+                session=session,
             )
         raise BackendUnavailable(f"the current question of session {code} kept moving while it was read")
 

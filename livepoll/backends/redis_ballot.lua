@@ -8,7 +8,8 @@
 --       3 the question's tally hash (count key -> sum), 4 when each '~' count key first appeared
 -- ARGV: 1 question id, 2 '1' if changes are allowed, 3 now, 4 retention in ms, 5 definition version ('' any),
 --       6 gate ('' the question must be current and open, its deadline not passed by Redis's clock;
---       '*' always; else a state field that must be '1'),
+--       '@' any question while voting is open (a self-paced session); '*' always; else a state field that
+--       must be '1'),
 --       then per ballot: voter, value, counts (key US amount US ...), cast_at, expected ('' unconditional,
 --       '-' only if the voter has no ballot, '=' .. value only if that is the stored value)
 -- Returns {seq, outcome per ballot...}; seq is the session's new version if a ballot was accepted, else 0.
@@ -22,8 +23,8 @@ if not live[1] then
   refusal = 'no_session'
 elseif ARGV[5] ~= '' and (live[4] or '1') ~= ARGV[5] then
   refusal = 'stale'
-elseif gate == '' then
-  if live[2] ~= ARGV[1] then
+elseif gate == '' or gate == '@' then
+  if gate == '' and live[2] ~= ARGV[1] then
     refusal = 'not_current'
   elseif live[3] ~= '1' then
     refusal = 'voting_closed'

@@ -34,7 +34,6 @@ from livepoll.backends.records import COUNT_SEPARATOR, encode_counts
 from livepoll.model import (
     Ballot,
     LiveState,
-    QaSettings,
     QuestionData,
     Response,
     Session,
@@ -188,7 +187,7 @@ def definition_json(session: Session) -> str:
             "host_key_hash": session.host_key_hash,
             "created_at": session.created_at,
             "definition": session.definition,
-            "qa": session.qa.record(),
+            **session.settings_record(),
             "questions": [q.to_record() for q in session.questions],
         },
         ensure_ascii=False,
@@ -202,16 +201,17 @@ def question_ids(definition: str) -> list[str]:
 
 def session_from(code: str, definition: str, state: dict[str, str]) -> Session:
     record = json.loads(definition)
+    settings = Session.settings_from(record)
     return Session(
         code=code,
         title=str(record["title"]),
         host_key_hash=str(record["host_key_hash"]),
-        questions=tuple(Question.from_record(q) for q in record["questions"]),
+        questions=tuple(Question.from_record(q, settings["default_language"]) for q in record["questions"]),
         state=live_state(state),
         created_at=float(record["created_at"]),
         epoch=state.get("epoch") or "",
         definition=int(record.get("definition", 1)),
-        qa=QaSettings.from_record(record.get("qa")),
+        **settings,
     )
 
 
@@ -289,6 +289,10 @@ def exists(pipe: Any, key: str) -> None:
 
 def hget(pipe: Any, key: str, field: str) -> None:
     pipe.hget(key, field)
+
+
+def hvals(pipe: Any, key: str) -> None:
+    pipe.hvals(key)
 
 
 def hlen(pipe: Any, key: str) -> None:

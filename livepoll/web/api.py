@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import time
-from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll import exports, i18n, qa
 from livepoll.frames import Standing
-from livepoll.model import PollError, Session, group_join_code
-from livepoll.qr import join_link, qr_path, qr_svg
+from livepoll.model import PollError, SessionMode, group_join_code
+from livepoll.qr import join_link, qr_svg
 from livepoll.shapes import public_question, results_of
-from livepoll.web import doors
+from livepoll.web import api_edit, doors
+from livepoll.web.api_common import (
+    created_response,
+    host_session,
+    links,
+    parse_body,
+    public_session,
+    require_admin,
+)
+from livepoll.web.downloads import attachment, file_name, in_export_language
 from livepoll.web.errors import error_response
 from livepoll.web.responses import (
     Accepted,
     ControlResult,
     Leaderboard,
-    Links,
     LiveState,
     Nickname,
     QaAsked,
@@ -29,7 +35,6 @@ from livepoll.web.responses import (
     QaList,
     QaState,
     Results,
-    SessionCreated,
     SessionList,
     SessionPublic,
     SessionSummary,
@@ -43,68 +48,9 @@ from livepoll.web.schemas import (
     QaControlIn,
     SessionIn,
     VoteIn,
-    draft_of,
-    field_path,
+    text_of,
 )
-from livepoll.web.state import credentials_of, polls_of
-
-Body = TypeVar("Body", bound=BaseModel)
-
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-async def parse_body(request: Request, model: type[Body]) -> Body:
-    """The body as `model`; its size is bounded before it is read (web/bodies.py)."""
-    body = await request.body()
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = field_path(first["loc"]) or "body"
-        raise PollError("invalid_body", f"{where}: {first['msg']}", 422) from None
-
-
-async def require_admin(request: Request) -> None:
-    """The admin token as `Authorization: Bearer` (throttled per address), or the admin login cookie."""
-    credentials = credentials_of(request)
-    bearer = credentials.bearer(request)
-    if request.method in UNSAFE_METHODS:
-        doors.guard_change(request, cookie=bearer is None)
-    if bearer is None and credentials.has_admin_cookie(request):
-        return
-    if not await doors.admin_token_ok(request, bearer):
-        raise PollError("unauthorized", "This needs the admin token (Authorization: Bearer <token>).", 401)
-
-
-async def host_session(request: Request) -> Session:
-    """The session named in the path, if the request carries its host key (or an admin login); the rules
-    are in `doors.host_session`. A state change that only a cookie authenticates must come from this
-    server's own pages, as JSON (`doors.guard_change`), so another site cannot drive a host's session."""
-    credentials = credentials_of(request)
-    code = request.path_params["code"]
-    bearer = credentials.bearer(request)
-    by_cookie = bearer is None and not request.query_params.get("key")
-    if request.method in UNSAFE_METHODS:
-        doors.guard_change(request, cookie=by_cookie)
-    admin = (by_cookie and credentials.has_admin_cookie(request)) or await doors.admin_bearer(request, bearer)
-    key = credentials.host_key(request, code)
-    return await doors.host_session(request, code, key, admin=admin)
-
-
-def links(request: Request, session: Session, host_key: str) -> Links:
-    credentials = credentials_of(request)
-    base = credentials.base_url(request)
-    code = session.code
-    token = credentials.join_token(code)
-    return Links(
-        join=join_link(base, code, token),
-        present=f"{base}/present/{code}?key={host_key}",
-        host=f"{base}/host/{code}?key={host_key}",
-        qr_svg=f"{base}{qr_path(code, token)}",
-        export_csv=f"{base}/api/v1/sessions/{code}/export.csv",
-        responses_csv=f"{base}/api/v1/sessions/{code}/responses.csv",
-    )
-
+from livepoll.web.state import credentials_of, polls_of, reader_language
 
 # Routes ----------------------------------------------------------------------------------------------------
 
@@ -112,43 +58,36 @@ def links(request: Request, session: Session, host_key: str) -> Links:
 async def create_session(request: Request) -> Response:
     await require_admin(request)
     body = await parse_body(request, SessionIn)
-    drafts = [draft_of(q) for q in body.questions]
-    created = await polls_of(request).create(body.title, drafts, body.qa.settings())
-    session = created.session
-    answer = SessionCreated(
-        code=session.code,
-        code_display=group_join_code(session.code),
-        title=session.title,
-        host_key=created.host_key,
-        questions=[public_question(q, host=True) for q in session.questions],
-        links=links(request, session, created.host_key),
-        qa=QaState.of(session),
+    created = await polls_of(request).create(
+        text_of(body.title) or "", body.drafts(), body.qa.settings(), default_language=body.default_language,
+        present_languages=body.present_languages or (), mode=SessionMode(body.mode),
     )
-    return json_response(answer, 201)
+    return created_response(request, created)
 
 
 async def list_sessions(request: Request) -> Response:
     await require_admin(request)
     sessions = await polls_of(request).backend.list_sessions()
     summaries = [
-        SessionSummary(code=s.code, title=s.title, created_at=s.created_at, questions=len(s.questions))
+        SessionSummary(code=s.code, title=s.title, created_at=s.created_at, questions=len(s.questions),
+                       mode=s.mode.value)
         for s in sessions
     ]
     return json_response(SessionList(sessions=summaries))
 
 
-async def public_session(request: Request) -> Session:
-    """The session named in the path, for anyone, behind the public door (`doors.public`)."""
-    return await doors.public_session(request, request.path_params["code"])
-
-
 async def get_session(request: Request) -> Response:
-    session = await public_session(request)
+    stored = await public_session(request)
+    language = reader_language(request, stored)
+    session = stored.in_language(language)
     question, state = session.current_question, session.state
     polls, participant = polls_of(request), credentials_of(request).participant(request)
-    mine = None
-    if participant is not None and question is not None:
-        mine = await polls.own_ballot(session.code, polls.voter(session.code, participant), question.id)
+    voter = None if participant is None else polls.voter(session.code, participant)
+    mine, everything = None, None
+    if voter is not None and question is not None:
+        mine = await polls.own_ballot(session.code, voter, question.id)
+    if voter is not None and session.self_paced:
+        everything = await polls.own_ballots(session, voter)
     body = SessionPublic(
         code=session.code,
         code_display=group_join_code(session.code),
@@ -159,6 +98,13 @@ async def get_session(request: Request) -> Response:
         epoch=session.epoch,
         ballot=mine,
         qa=QaState.of(session),
+        language=language,  # type: ignore[arg-type]
+        mode=session.mode.value,
+        question_number=session.number_of(state.current),
+        question_count=len(session.questions),
+        questions=[public_question(q, revealed=q.id in state.revealed) for q in session.questions]
+        if session.self_paced else None,
+        ballots=everything,
     )
     response = json_response(body, headers={"Cache-Control": "no-store"})
     credentials = credentials_of(request)
@@ -283,7 +229,7 @@ async def qa_control(request: Request) -> Response:
 async def qa_export(request: Request) -> Response:
     session = await host_session(request)
     view = await polls_of(request).qa.view(session)
-    return _csv(exports.qa_csv(view.questions, _delimiter(request)), f"livepoll-{session.code}-qa.csv")
+    return _csv(exports.qa_csv(view.questions, _delimiter(request)), file_name(session, "qa", "csv"))
 
 
 async def control(request: Request) -> Response:
@@ -309,7 +255,7 @@ async def delete_session(request: Request) -> Response:
 
 
 async def results(request: Request) -> Response:
-    session = await host_session(request)
+    session = in_export_language(request, await host_session(request))
     views = exports.result_views(await polls_of(request).question_data(session), session.state)
     body = Results(
         code=session.code,
@@ -324,7 +270,7 @@ def _csv(body: bytes, filename: str) -> Response:
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        headers=attachment(filename),
     )
 
 
@@ -334,16 +280,16 @@ def _delimiter(request: Request) -> str:
 
 
 async def export_results(request: Request) -> Response:
-    session = await host_session(request)
+    session = in_export_language(request, await host_session(request))
     views = exports.result_views(await polls_of(request).question_data(session), session.state)
-    return _csv(exports.results_csv(views, _delimiter(request)), f"livepoll-{session.code}-results.csv")
+    return _csv(exports.results_csv(views, _delimiter(request)), file_name(session, "results", "csv"))
 
 
 async def export_responses(request: Request) -> Response:
-    session = await host_session(request)
+    session = in_export_language(request, await host_session(request))
     rows = await polls_of(request).backend.responses(session.code)
     body = exports.responses_csv(session.questions, rows, _delimiter(request))
-    return _csv(body, f"livepoll-{session.code}-responses.csv")
+    return _csv(body, file_name(session, "responses", "csv"))
 
 
 async def qr(request: Request) -> Response:
@@ -362,6 +308,8 @@ async def sessions(request: Request) -> Response:
 
 
 async def session_resource(request: Request) -> Response:
+    if request.method == "PATCH":
+        return await api_edit.patch_session(request)
     return await (delete_session(request) if request.method == "DELETE" else get_session(request))
 
 
@@ -370,7 +318,7 @@ CODE = "{code:code}"
 # One route per path (dispatching on the method), so that a 405 names every allowed method in `Allow`.
 routes: list[BaseRoute] = [
     Route("/api/v1/sessions", sessions, methods=["GET", "POST"]),
-    Route(f"/api/v1/sessions/{CODE}", session_resource, methods=["GET", "DELETE"]),
+    Route(f"/api/v1/sessions/{CODE}", session_resource, methods=["GET", "PATCH", "DELETE"]),
     Route(f"/api/v1/sessions/{CODE}/votes", cast_vote, methods=["POST"]),
     Route(f"/api/v1/sessions/{CODE}/control", control, methods=["POST"]),
     Route(f"/api/v1/sessions/{CODE}/results", results, methods=["GET"]),
@@ -383,4 +331,5 @@ routes: list[BaseRoute] = [
     Route(f"/api/v1/sessions/{CODE}/qa.csv", qa_export, methods=["GET"]),
     Route(f"/api/v1/sessions/{CODE}/qa/{{question:str}}/upvote", qa_upvote, methods=["POST", "DELETE"]),
     Route(f"/api/v1/sessions/{CODE}/qa/{{question:str}}/control", qa_control, methods=["POST"]),
+    *api_edit.routes,
 ]

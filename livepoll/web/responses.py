@@ -52,14 +52,38 @@ class QaState(Shape):
                    moderated=session.qa.moderated)
 
 
+Language = Literal["pl", "uk", "en"]
+Mode = Annotated[Literal["live", "self_paced"], Field(
+    description="live: the host moves everyone from question to question; self_paced: every question takes "
+                "ballots while the session is open, each participant at their own pace.")]
+
+
 class SessionCreated(Shape):
     code: JoinCode
     code_display: Annotated[str, Field(description="The code grouped for reading aloud: `7281 5366`.")]
-    title: str
+    title: Annotated[str, Field(description="In the session's default language.")]
     host_key: Annotated[str, Field(description="Shown once; only its hash is stored.")]
-    questions: list[PublicQuestion]
+    questions: Annotated[list[PublicQuestion], Field(description="Texts in the session's default language.")]
     links: Links
     qa: QaState
+    default_language: Language
+    present_languages: Annotated[list[Language], Field(description="What the presenter shows: one language, "
+                                                                    "or two stacked.")]
+    mode: Mode
+
+
+class HostSession(Shape):
+    """The session as its host edits it (texts in the default language; GET definition.json has them all)."""
+
+    code: JoinCode
+    code_display: str
+    title: str
+    default_language: Language
+    present_languages: list[Language]
+    mode: Mode
+    qa: QaState
+    state: LiveState
+    questions: list[PublicQuestion]
 
 
 class SessionSummary(Shape):
@@ -67,6 +91,7 @@ class SessionSummary(Shape):
     title: str
     created_at: Annotated[float, Field(description="Unix time, seconds.")]
     questions: Annotated[int, Field(ge=0, description="How many questions the session has.")]
+    mode: Mode
 
 
 class SessionList(Shape):
@@ -87,11 +112,22 @@ class SessionPublic(Shape):
                                  "client remembers may be gone.")]
     epoch: Annotated[str, Field(description="Changes when the server lost and rebuilt the session's state.")]
     qa: QaState
+    language: Annotated[Language, Field(description="The language the texts are in: the participant's (`?lang`, "
+                                                    "the language cookie, Accept-Language) where the session has "
+                                                    "it, else the session's default language.")]
+    mode: Mode
+    question_number: Annotated[int | None, Field(ge=1, description="The current question's place (1-based).")]
+    question_count: Annotated[int, Field(ge=0)]
+    questions: Annotated[Omittable[list[PublicQuestion]], Field(
+        description="self_paced only: every question, in order.")] = None
     ballot: Annotated[
         dict[str, Any] | None,
         Field(description="The asking participant's counted ballot on the current question (its fields as "
                           "sent), or null: what a phone shows as counted."),
     ]
+    ballots: Annotated[Omittable[dict[str, dict[str, Any]]], Field(
+        description="self_paced only: the asking participant's counted ballot on each question they answered "
+                    "(question id -> its fields).")] = None
 
 
 class Accepted(Shape):

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+)
 
+from livepoll.editing import SessionPatch
 from livepoll.kinds.base import BallotInput
 from livepoll.kinds.choice import MAX_OTHER_CHARS, MAX_POINTS, MAX_QUIZ_OPTIONS, MAX_TIME_LIMIT, MIN_TIME_LIMIT
 from livepoll.kinds.entries import (
@@ -14,8 +26,8 @@ from livepoll.kinds.entries import (
     MAX_WORD_CHARS,
     MAX_WORDS_PER_BALLOT,
 )
-from livepoll.kinds.scale import MAX_LABEL_CHARS, MAX_RANKED, MAX_STATEMENTS
-from livepoll.kinds.scale import MAX_POINTS as MAX_SCALE_POINTS
+from livepoll.kinds.scale import MAX_LABEL_CHARS, MAX_POINTS as MAX_SCALE_POINTS, MAX_RANKED, MAX_STATEMENTS
+from livepoll.languages import DEFAULT_LANGUAGE, MAX_PRESENT_LANGUAGES, Text
 from livepoll.leaderboard import MAX_NAME_CHARS
 from livepoll.model import (
     MAX_QUESTIONS,
@@ -24,11 +36,15 @@ from livepoll.model import (
     QA_PER_PARTICIPANT,
     Control,
     ControlAction,
+    PollError,
     QaSettings,
+    SessionMode,
 )
-from livepoll.qa import MAX_NAME_CHARS as MAX_QA_NAME_CHARS
-from livepoll.qa import MAX_PER_PARTICIPANT as MAX_QA_PER_PARTICIPANT
-from livepoll.qa import MAX_QUESTION_CHARS as MAX_QA_CHARS
+from livepoll.qa import (
+    MAX_NAME_CHARS as MAX_QA_NAME_CHARS,
+    MAX_PER_PARTICIPANT as MAX_QA_PER_PARTICIPANT,
+    MAX_QUESTION_CHARS as MAX_QA_CHARS,
+)
 from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS, Draft, QuestionKind
 from livepoll.text import clean_text
 
@@ -50,6 +66,13 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Ref = Annotated[str, StringConstraints(max_length=64)]
 
 
+Language = Literal["pl", "uk", "en"]
+# Texts in one language, or in several: {"pl": ..., "uk": ..., "en": ...} with at least one of them.
+LocalTitle = Title | Annotated[dict[Language, Title], Field(min_length=1)]
+LocalQuestionText = QuestionText | Annotated[dict[Language, QuestionText], Field(min_length=1)]
+LocalOptionLabel = OptionLabel | Annotated[dict[Language, OptionLabel], Field(min_length=1)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -64,24 +87,25 @@ OtherText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_OTHER_
 EntryText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ENTRY_CHARS), BeforeValidator(_multiline)]
 Label = Annotated[str, StringConstraints(max_length=MAX_LABEL_CHARS), BeforeValidator(_cleaned)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS), BeforeValidator(_cleaned)]
+LocalLabel = Label | Annotated[dict[Language, Label], Field(min_length=1)]
 
 
 class QuestionBase(Strict):
-    text: QuestionText
+    text: LocalQuestionText
 
 
 class ChoiceIn(QuestionBase):
     kind: Literal["choice"] = "choice"
-    options: Annotated[list[OptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_OPTIONS)]
+    options: Annotated[list[LocalOptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_OPTIONS)]
     max_choices: Annotated[int, Field(ge=1, le=MAX_OPTIONS + 1)] | None = None
     allow_change: bool | None = None
     other: bool = False
-    other_label: OptionLabel | None = None
+    other_label: LocalOptionLabel | None = None
 
 
 class QuizIn(QuestionBase):
     kind: Literal["quiz"]
-    options: Annotated[list[OptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_QUIZ_OPTIONS)]
+    options: Annotated[list[LocalOptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_QUIZ_OPTIONS)]
     correct: Annotated[list[Annotated[int, Field(ge=0, lt=MAX_QUIZ_OPTIONS)]], Field(min_length=1)]
     points: Annotated[int, Field(ge=0, le=MAX_POINTS)] | None = None
     speed_bonus: bool = False
@@ -103,17 +127,17 @@ class OpenIn(QuestionBase):
 
 class ScaleIn(QuestionBase):
     kind: Literal["scale"]
-    statements: Annotated[list[OptionLabel], Field(min_length=1, max_length=MAX_STATEMENTS)]
+    statements: Annotated[list[LocalOptionLabel], Field(min_length=1, max_length=MAX_STATEMENTS)]
     min: Literal[0, 1] | None = None
     max: Annotated[int, Field(ge=1, le=MAX_SCALE_POINTS)] | None = None
-    min_label: Label | None = None
-    max_label: Label | None = None
+    min_label: LocalLabel | None = None
+    max_label: LocalLabel | None = None
     allow_change: bool | None = None
 
 
 class RankingIn(QuestionBase):
     kind: Literal["ranking"]
-    options: Annotated[list[OptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_RANKED)]
+    options: Annotated[list[LocalOptionLabel], Field(min_length=MIN_OPTIONS, max_length=MAX_RANKED)]
     allow_change: bool | None = None
 
 
@@ -135,11 +159,28 @@ QuestionIn = Annotated[
 ]
 
 
-def draft_of(question: QuestionIn) -> Draft:
-    """The kind-neutral draft a question's rules build from."""
-    fields = question.model_dump()
-    fields["kind"] = QuestionKind(fields["kind"])
-    return Draft(**fields)
+QUESTION_IN: TypeAdapter[QuestionIn] = TypeAdapter(QuestionIn)
+
+
+def text_of(value: str | dict[Language, str] | None) -> Text | None:
+    """A checked text as the rules take it."""
+    return value if value is None or isinstance(value, str) else {str(k): v for k, v in value.items()}
+
+
+def draft_of(question: QuestionIn, default_language: str = DEFAULT_LANGUAGE) -> Draft:
+    """The kind-neutral draft a question's rules build from, its texts read in the default language."""
+    fields = question.model_dump(exclude={"kind"})
+    return Draft.localized(QuestionKind(question.kind), default_language, **fields)
+
+
+def read_question(item: Mapping[str, object], default_language: str) -> Draft:
+    """A `questions[]` item checked as creation checks it (an edit's merged fields, a new question)."""
+    try:
+        question = QUESTION_IN.validate_python(item)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise PollError("invalid_question", f"{field_path(first['loc']) or 'question'}: {first['msg']}", 422) from None
+    return draft_of(question, default_language)
 
 
 class QaIn(Strict):
@@ -153,10 +194,111 @@ class QaIn(Strict):
         return QaSettings(self.enabled, self.moderated, self.max_per_participant)
 
 
+PresentLanguages = Annotated[list[Language], Field(min_length=1, max_length=MAX_PRESENT_LANGUAGES)]
+Mode = Literal["live", "self_paced"]
+
+
 class SessionIn(Strict):
-    title: Title
+    title: LocalTitle
     questions: Annotated[list[QuestionIn], Field(min_length=1, max_length=MAX_QUESTIONS)]
     qa: QaIn = QaIn()
+    default_language: Language = DEFAULT_LANGUAGE  # type: ignore[assignment]
+    present_languages: PresentLanguages | None = None
+    mode: Mode = "live"
+
+    def drafts(self) -> list[Draft]:
+        return [draft_of(q, self.default_language) for q in self.questions]
+
+
+class SessionPatchIn(Strict):
+    """`PATCH /sessions/{code}`: the session's own settings, each optional."""
+
+    title: LocalTitle | None = None
+    default_language: Language | None = None
+    present_languages: PresentLanguages | None = None
+    mode: Mode | None = None
+    qa: QaIn | None = None
+
+    def patch(self) -> SessionPatch:
+        return SessionPatch(
+            title=text_of(self.title),
+            default_language=self.default_language,
+            present_languages=None if self.present_languages is None else tuple(dict.fromkeys(self.present_languages)),
+            mode=None if self.mode is None else SessionMode(self.mode),
+            qa=None if self.qa is None else self.qa.settings(),
+        )
+
+
+Position = Annotated[int, Field(ge=0, le=MAX_QUESTIONS)]
+
+
+# A question added to a session: a creation item of its kind, and where it goes (0-based; default last).
+class ChoiceAddIn(ChoiceIn):
+    position: Position | None = None
+
+
+class QuizAddIn(QuizIn):
+    position: Position | None = None
+
+
+class WordCloudAddIn(WordCloudIn):
+    position: Position | None = None
+
+
+class OpenAddIn(OpenIn):
+    position: Position | None = None
+
+
+class ScaleAddIn(ScaleIn):
+    position: Position | None = None
+
+
+class RankingAddIn(RankingIn):
+    position: Position | None = None
+
+
+QuestionAddIn = Annotated[
+    Annotated[ChoiceAddIn, Tag("choice")]
+    | Annotated[QuizAddIn, Tag("quiz")]
+    | Annotated[WordCloudAddIn, Tag("wordcloud")]
+    | Annotated[OpenAddIn, Tag("open")]
+    | Annotated[ScaleAddIn, Tag("scale")]
+    | Annotated[RankingAddIn, Tag("ranking")],
+    Discriminator(_kind_of),
+]
+QUESTION_ADD_IN: TypeAdapter[QuestionAddIn] = TypeAdapter(QuestionAddIn)
+
+
+class QuestionPatchIn(Strict):
+    """`PATCH /sessions/{code}/questions/{id}`: the fields of creation, each optional (`options`: the whole
+    list in order, the existing options first); what the question becomes is checked as creation checks it."""
+
+    kind: Literal["choice", "quiz", "wordcloud", "open", "scale", "ranking"] | None = None
+    text: LocalQuestionText | None = None
+    options: Annotated[list[LocalOptionLabel], Field(min_length=1, max_length=MAX_OPTIONS)] | None = None
+    max_choices: Annotated[int, Field(ge=1, le=MAX_OPTIONS + 1)] | None = None
+    allow_change: bool | None = None
+    other: bool | None = None
+    other_label: LocalOptionLabel | None = None
+    correct: Annotated[list[Annotated[int, Field(ge=0, lt=MAX_QUIZ_OPTIONS)]], Field(min_length=1)] | None = None
+    points: Annotated[int, Field(ge=0, le=MAX_POINTS)] | None = None
+    speed_bonus: bool | None = None
+    time_limit: Annotated[int, Field(ge=MIN_TIME_LIMIT, le=MAX_TIME_LIMIT)] | None = None
+    max_entries: Annotated[int, Field(ge=1, le=MAX_ENTRIES_PER_PARTICIPANT)] | None = None
+    moderated: bool | None = None
+    statements: Annotated[list[LocalOptionLabel], Field(min_length=1, max_length=MAX_STATEMENTS)] | None = None
+    min: Literal[0, 1] | None = None
+    max: Annotated[int, Field(ge=1, le=MAX_SCALE_POINTS)] | None = None
+    min_label: LocalLabel | None = None
+    max_label: LocalLabel | None = None
+
+    def changes(self) -> dict[str, object]:
+        """The fields the request named (null included: back to the default)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class OrderIn(Strict):
+    order: Annotated[list[Id], Field(min_length=0, max_length=MAX_QUESTIONS)]
 
 
 QaText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_QA_CHARS), BeforeValidator(_cleaned)]

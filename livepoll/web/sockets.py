@@ -24,6 +24,7 @@ from livepoll.web import doors
 from livepoll.web.auth import Credentials
 from livepoll.web.errors import UNCONFIRMED
 from livepoll.web.schemas import VoteMessage, field_path
+from livepoll.web.state import reader_language
 
 log = logging.getLogger("livepoll.sockets")
 
@@ -73,16 +74,17 @@ async def participant_socket(ws: WebSocket) -> None:
         participant, cookie = credentials.new_participant()
         headers.append(credentials.participant_cookie_header(ws, cookie))
     try:
-        await doors.public_session(ws, code)
+        session = await doors.public_session(ws, code)
     except PollError as exc:
         await _refuse(ws, exc, headers)
         return
+    language = reader_language(ws, session)
     joined = credentials.joined_cookie_header(ws, code)
     if joined is not None:
         headers.append(joined)
     await ws.accept(headers=headers)
     voter = polls.voter(code, participant)
-    viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws), voter=voter)
+    viewer = await hub.join(code, Role.PARTICIPANT, ws.send_text, _closer(ws), voter=voter, language=language)
     CONNECTIONS.labels("participant").inc()
     try:
         await _participant_loop(ws, polls, code, voter)
