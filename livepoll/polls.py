@@ -23,6 +23,7 @@ from livepoll.backends.base import (
     Backend,
     BackendUnavailable,
     CodeTaken,
+    SessionActivity,
 )
 from livepoll.kinds.base import PLAIN_WORDS, BallotContext, BallotInput, Words
 from livepoll.languages import DEFAULT_LANGUAGE, Text, split
@@ -208,6 +209,12 @@ class Polls:
             return None
         found = (await self.backend.own_ballots(code, question_id, (voter,))).get(voter)
         return None if found is None else ballot_fields(found.value)
+
+    async def listing(self) -> list[tuple[Session, SessionActivity]]:
+        """Every stored session, newest first, with its activity (the host's list)."""
+        sessions = await self.backend.list_sessions()
+        activity = await self.backend.session_activity(sessions)
+        return [(s, activity[s.code]) for s in sessions if s.code in activity]
 
     async def own_ballots(self, session: Session, voter: str) -> dict[str, dict[str, object]]:
         """The participant's counted ballot on every question they answered (a self-paced walk-through)."""

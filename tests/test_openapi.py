@@ -82,9 +82,11 @@ def test_presenter_frames_keep_their_bytes() -> None:
     replaced; the question of every kind now also carries its `voters` (after the fields it had)."""
     options = [{"id": "o1", "label": "Tak", "votes": 4}, {"id": "o2", "label": "Ні, дякую", "votes": 1}]
     common = {"voting_open": False, "results_visible": True, "results_on_phones": False, "participants": 250}
+    # Fields added later come last: what the session is (a snapshot without its session gets the defaults).
+    added = {"title": "", "language": "pl", "mode": "live", "question_number": None, "question_count": 0}
     head = {"type": "results", "seq": 17, "epoch": "448fe52f", "state_lost": True}
-    with_question = {**head, "question": {**QUESTION, "options": options, "voters": 5}, "voters": 5, **common}
-    without = {**head, "question": None, "voters": 0, **common}
+    with_question = {**head, "question": {**QUESTION, "options": options, "voters": 5}, "voters": 5, **common, **added}
+    without = {**head, "question": None, "voters": 0, **common, **added}
     assert live_frames.encode_presenter(_snapshot(question=True, results_on_phones=False)) == _compact(with_question)
     assert live_frames.encode_presenter(_snapshot(question=False, results_on_phones=False)) == _compact(without)
     assert live_frames.presenter_frame(_snapshot(question=True, results_on_phones=False)) == with_question
@@ -97,9 +99,10 @@ def test_participant_frames_keep_their_bytes() -> None:
     head = {"type": "state", "seq": 17, "epoch": "448fe52f", "state_lost": True}
     votes = [{"id": "o1", "label": "Tak", "votes": 4}, {"id": "o2", "label": "Ні, дякую", "votes": 1}]
     results = {**QUESTION, "options": votes, "voters": 5}
+    added = {"title": "", "language": "pl", "mode": "live", "question_number": None, "question_count": 0}
     shown = {**head, "question": {**QUESTION, "options": options}, "voting_open": False, "resets": 3,
-             "results": results}
-    hidden = {**head, "question": None, "voting_open": False, "resets": 3, "results": None}
+             "results": results, **added}
+    hidden = {**head, "question": None, "voting_open": False, "resets": 3, "results": None, **added}
     assert live_frames.encode_participant(_snapshot(question=True, results_on_phones=True)) == _compact(shown)
     assert live_frames.encode_participant(_snapshot(question=False, results_on_phones=True)) == _compact(hidden)
 

@@ -31,6 +31,16 @@ SESSION_GATE = "@"
 Decide = Callable[[Session, float], Change]
 
 
+@dataclass(frozen=True, slots=True)
+class SessionActivity:
+    """What the host's list of sessions shows besides the definition: when anything last happened (UNIX
+    time), the participants connected now and the ballots counted on its questions."""
+
+    last_active: float
+    participants: int
+    ballots: int
+
+
 class BackendUnavailable(Exception):
     """The store did not answer in time or is down. Nothing was acknowledged; the client may retry."""
 
@@ -84,6 +94,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def list_sessions(self) -> list[Session]:
         """All stored sessions, newest first."""
+
+    @abc.abstractmethod
+    async def session_activity(self, sessions: Collection[Session]) -> dict[str, SessionActivity]:
+        """The activity of each of `sessions` still stored (by code)."""
 
     @abc.abstractmethod
     async def delete_session(self, code: str) -> bool:

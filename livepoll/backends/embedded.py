@@ -36,6 +36,7 @@ from livepoll.backends.base import (
     BackendUnavailable,
     CodeTaken,
     Decide,
+    SessionActivity,
 )
 from livepoll.backends.embedded_schema import (
     open_database,
@@ -400,6 +401,33 @@ class EmbeddedBackend(Backend):
 
         stored = await self._in_thread(rows)
         return [self._live[s.code].shown if s.code in self._live else s for s in stored]
+
+    async def session_activity(self, sessions: Collection[Session]) -> dict[str, SessionActivity]:
+        codes = [s.code for s in sessions]
+
+        def rows() -> dict[str, float]:
+            marks = ",".join("?" * len(codes))
+            cursor = self._conn().execute(f"SELECT code, last_active FROM sessions WHERE code IN ({marks})", codes)
+            return {row["code"]: float(row["last_active"]) for row in cursor}
+
+        last = await self._in_thread(rows) if codes else {}
+        found: dict[str, SessionActivity] = {}
+        for session in sessions:
+            if session.code not in last:
+                continue
+            live = self._live.get(session.code)
+            ballots = 0 if live is None else sum(len(live.ballots.get(q.id, ())) for q in session.questions)
+            if live is None:
+                ballots = await self._in_thread(lambda code=session.code: self._count_ballots(code))
+            found[session.code] = SessionActivity(last[session.code], 0 if live is None else live.presence, ballots)
+        return found
+
+    def _count_ballots(self, code: str) -> int:
+        """Counted ballots on the session's questions (not its nicknames or Q&A channels, named `_...`)."""
+        row = self._conn().execute(
+            "SELECT COUNT(*) FROM ballots WHERE code = ? AND substr(question_id, 1, 1) != '_'", (code,)
+        ).fetchone()
+        return int(row[0])
 
     async def delete_session(self, code: str) -> bool:
         live = await self._get_live(code)

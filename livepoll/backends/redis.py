@@ -26,7 +26,15 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from livepoll.backends import redis_layout as layout, redis_presence
-from livepoll.backends.base import QUESTION_GATE, Backend, BackendHealth, BackendUnavailable, CodeTaken, Decide
+from livepoll.backends.base import (
+    QUESTION_GATE,
+    Backend,
+    BackendHealth,
+    BackendUnavailable,
+    CodeTaken,
+    Decide,
+    SessionActivity,
+)
 from livepoll.backends.guesses import GuessBudget
 from livepoll.backends.redis_ballots import REDIS_FAILURES, BallotWriter
 from livepoll.backends.redis_layout import Script, SessionKeys, Step, valid_code
@@ -341,6 +349,26 @@ class RedisBackend(Backend):
             await self._call("list_sessions", self._redis().zrem(self._index, *vanished))
         sessions.sort(key=lambda s: s.created_at, reverse=True)
         return sessions
+
+    async def session_activity(self, sessions: Collection[Session]) -> dict[str, SessionActivity]:
+        steps: list[Step] = []
+        for session in sessions:
+            keys = SessionKeys(self.prefix, session.code)
+            steps += [(layout.hget, (keys.state, "active")), (layout.hgetall, (keys.presence,))]
+            steps += [(layout.hlen, (keys.ballots(q.id),)) for q in session.questions]
+        replies = await self._pipeline_call("session_activity", steps) if steps else []
+        now = time.time()
+        found: dict[str, SessionActivity] = {}
+        at = 0
+        for session in sessions:
+            active, presence = replies[at], replies[at + 1]
+            counts = replies[at + 2 : at + 2 + len(session.questions)]
+            at += 2 + len(session.questions)
+            if active is None:
+                continue  # gone meanwhile
+            participants = layout.participants_from(presence or {}, now, redis_presence.STALE)
+            found[session.code] = SessionActivity(float(active), participants, sum(int(c) for c in counts))
+        return found
 
     async def delete_session(self, code: str) -> bool:
         return valid_code(code) and await self._delete(code, "") == 1

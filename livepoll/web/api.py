@@ -67,11 +67,11 @@ async def create_session(request: Request) -> Response:
 
 async def list_sessions(request: Request) -> Response:
     await require_admin(request)
-    sessions = await polls_of(request).backend.list_sessions()
     summaries = [
         SessionSummary(code=s.code, title=s.title, created_at=s.created_at, questions=len(s.questions),
-                       mode=s.mode.value)
-        for s in sessions
+                       mode=s.mode.value, last_active=activity.last_active, participants=activity.participants,
+                       ballots=activity.ballots)
+        for s, activity in await polls_of(request).listing()
     ]
     return json_response(SessionList(sessions=summaries))
 

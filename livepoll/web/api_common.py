@@ -57,10 +57,12 @@ async def host_session(request: Request) -> Session:
     code = request.path_params["code"]
     bearer = credentials.bearer(request)
     by_cookie = bearer is None and not request.query_params.get("key")
+    key = credentials.host_key(request, code)
+    if by_cookie and key is None and not credentials.has_admin_cookie(request):
+        raise PollError("host_key_required", "This needs the session's host key.", 401)  # no credential at all
     if request.method in UNSAFE_METHODS:
         doors.guard_change(request, cookie=by_cookie)
     admin = (by_cookie and credentials.has_admin_cookie(request)) or await doors.admin_bearer(request, bearer)
-    key = credentials.host_key(request, code)
     return await doors.host_session(request, code, key, admin=admin)
 
 

@@ -12,10 +12,10 @@ from livepoll.model import Session, group_join_code
 from livepoll.shapes import public_question
 from livepoll.web.api_common import created_response, host_session, parse_body
 from livepoll.web.downloads import attachment, file_name
-from livepoll.web.responses import HostSession, LiveState, QaState, json_response
+from livepoll.web.responses import HostSession, LiveState, PublicQuestionAnswer, QaState, json_response
 from livepoll.web.schemas import (
-    QUESTION_ADD_IN,
     OrderIn,
+    QuestionAddBody,
     QuestionPatchIn,
     SessionPatchIn,
     read_question,
@@ -46,25 +46,25 @@ async def patch_session(request: Request) -> Response:
 
 async def add_question(request: Request) -> Response:
     session = await host_session(request)
-    added = await parse_body(request, QUESTION_ADD_IN)
+    added = (await parse_body(request, QuestionAddBody)).root
     item = added.model_dump(exclude={"position"})
     _edited, question = await polls_of(request).edits.add_question(session.code, item, added.position, read_question)
-    return json_response(public_question(question, host=True), 201)
+    return json_response(PublicQuestionAnswer(public_question(question, host=True)), 201)
 
 
 async def edit_question(request: Request) -> Response:
     session = await host_session(request)
     body = await parse_body(request, QuestionPatchIn)
-    question_id = request.path_params["question"]
+    question_id = request.path_params["question_id"]
     _edited, question = await polls_of(request).edits.edit_question(
         session.code, question_id, body.changes(), read_question
     )
-    return json_response(public_question(question, host=True))
+    return json_response(PublicQuestionAnswer(public_question(question, host=True)))
 
 
 async def delete_question(request: Request) -> Response:
     session = await host_session(request)
-    await polls_of(request).edits.delete_question(session.code, request.path_params["question"])
+    await polls_of(request).edits.delete_question(session.code, request.path_params["question_id"])
     return Response(status_code=204)
 
 
@@ -96,7 +96,7 @@ routes: list[BaseRoute] = [
     Route(f"/api/v1/sessions/{CODE}/questions", add_question, methods=["POST"]),
     # Before /questions/{question}: "order" is not a question id.
     Route(f"/api/v1/sessions/{CODE}/questions/order", reorder, methods=["PUT"]),
-    Route(f"/api/v1/sessions/{CODE}/questions/{{question:str}}", question_resource, methods=["PATCH", "DELETE"]),
+    Route(f"/api/v1/sessions/{CODE}/questions/{{question_id:str}}", question_resource, methods=["PATCH", "DELETE"]),
     Route(f"/api/v1/sessions/{CODE}/duplicate", duplicate, methods=["POST"]),
     Route(f"/api/v1/sessions/{CODE}/definition.json", definition, methods=["GET"]),
 ]

@@ -86,12 +86,19 @@ class HostSession(Shape):
     questions: list[PublicQuestion]
 
 
+class PublicQuestionAnswer(RootModel[PublicQuestion]):
+    """The question with its ids (texts in the session's default language; a quiz's answers included)."""
+
+
 class SessionSummary(Shape):
     code: JoinCode
     title: str
     created_at: Annotated[float, Field(description="Unix time, seconds.")]
     questions: Annotated[int, Field(ge=0, description="How many questions the session has.")]
     mode: Mode
+    last_active: Annotated[float, Field(description="Unix time of the last ballot or host action.")]
+    participants: Annotated[int, Field(ge=0, description="Participants connected now.")]
+    ballots: Annotated[int, Field(ge=0, description="Ballots counted on its questions.")]
 
 
 class SessionList(Shape):

@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    RootModel,
     StringConstraints,
     Tag,
     TypeAdapter,
@@ -266,7 +267,10 @@ QuestionAddIn = Annotated[
     | Annotated[RankingAddIn, Tag("ranking")],
     Discriminator(_kind_of),
 ]
-QUESTION_ADD_IN: TypeAdapter[QuestionAddIn] = TypeAdapter(QuestionAddIn)
+
+
+class QuestionAddBody(RootModel[QuestionAddIn]):
+    """`POST /sessions/{code}/questions`: one `questions[]` item of creation, and its optional `position`."""
 
 
 class QuestionPatchIn(Strict):
