@@ -251,6 +251,37 @@ async def test_b4_ballots_racing_close_are_each_counted_or_refused_and_nothing_l
     assert await api.votes(other, other_key, "q2") == ({"o1": 0, "o2": 0}, 0)
 
 
+# B13: reset and open raced with other controls ---------------------------------------------------------------
+
+
+async def test_b13_reset_and_open_raced_with_other_controls_are_each_applied(api: LivepollClient) -> None:
+    """B13 for the controls test_hardening does not race: each round, with ballots counted and voting closed,
+    a reset, three opens and three hides sent at the same moment all take effect: voting is open, results
+    are hidden and the question's ballots are gone, whatever the order."""
+    code, key, _ = await api.create_session(options=["a", "b"])
+    phones = [api.participant() for _ in range(3)]
+    await asyncio.gather(*(p.join(code) for p in phones))
+    headers = {**api.host_headers(key), "Connection": "close"}
+    async with httpx.AsyncClient(base_url=api.server.base_url, timeout=15, trust_env=False) as client:
+
+        async def act(action: str, question: str | None = None) -> None:
+            body = {"action": action, **({"question": question} if question else {})}
+            response = await client.post(f"/api/v1/sessions/{code}/control", json=body, headers=headers)
+            assert response.status_code == 200, response.text
+
+        for _ in range(10):
+            await act("open")
+            await act("show_results")
+            for phone in phones:
+                assert (await phone.vote(code, "q1", ["o1"])).status_code == 200
+            await act("close")
+            await asyncio.gather(act("reset", "q1"), *(act(a) for a in ("open", "hide_results") * 3))
+            state = (await api.results(code, key))["state"]
+            assert state == {"current": "q1", "voting_open": True, "results_visible": False,
+                             "results_on_phones": False}, state
+            assert await api.votes(code, key) == ({"o1": 0, "o2": 0}, 0)
+
+
 # B5: free text ------------------------------------------------------------------------------------------------
 
 HOSTILE = "<script>alert(1)</script> \u202eodwrotnie\u202c za\u200bkryte Zaz\u0307o\u0301\u0142c\u0301 👩\u200d💻 &amp;"
@@ -501,6 +532,34 @@ async def test_p1_nothing_of_a_session_is_left_once_its_retention_has_passed(
     stored = await _stored_texts(server)
     assert code.encode() + b"}" not in stored  # no Redis key of the session is left, not even an empty one
     assert (await api.get(f"/api/v1/sessions/{code}")).status_code == 404
+
+
+# P4: deletion ---------------------------------------------------------------------------------------------------
+
+
+async def test_p4_a_deleted_session_leaves_nothing_in_any_store(api: LivepollClient, server: ServerProcess) -> None:
+    """P4: after DELETE (204) the session's texts, its participants' pseudonyms and the free text they typed
+    are at once in no file of the data directory and (Redis) in no key; of its keys only the tombstone that
+    stops other processes rebuilding it is left."""
+    title, entry = "Usunieta-sesja-3f0a", "Tekst-inny-6c1b"  # ASCII: Redis keeps JSON escapes
+    questions = [{"kind": "choice", "text": "Pytanie-77de?", "options": ["tak", "nie"], "other": True}]
+    code, key, _ = await api.create_session(title=title, questions=questions)
+    for n in range(3):
+        phone = api.participant()
+        await phone.join(code)
+        ballot = {"question": "q1", "choices": ["other"], "other_text": f"{entry}-{n}"}
+        assert (await phone.post(f"/api/v1/sessions/{code}/votes", json=ballot)).status_code == 200
+    pseudonyms = {row["participant"] for row in responses_rows(await api.export(code, key, "responses.csv"))}
+    marks = [title.encode(), entry.encode(), *(p.encode() for p in pseudonyms)]
+    stored = await _stored_texts(server)
+    assert len(pseudonyms) == 3 and all(mark in stored for mark in marks)  # the check below can find them
+    assert (await api.delete(f"/api/v1/sessions/{code}", headers=api.host_headers(key))).status_code == 204
+    stored = await _stored_texts(server)
+    assert [mark for mark in marks if mark in stored] == []
+    if server.redis_url:
+        async with Redis.from_url(server.redis_url, decode_responses=True) as raw:
+            left = [k async for k in raw.scan_iter(f"{server.redis_prefix}:{{{code}}}:*")]
+        assert left == [f"{server.redis_prefix}:{{{code}}}:gone"], left
 
 
 # P2: the logs of a whole session ---------------------------------------------------------------------------
