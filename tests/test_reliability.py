@@ -1,9 +1,10 @@
 """Scenarios of the reliability matrix (shared/guides/reliability.md; the map is docs/reliability.md) that have
 no natural home in another test file, each named with its id, against real servers on loopback and on both
-backends where the scenario applies: silent clients and the keepalive (F8, with L2 and L3), a phone back after
-10 s offline (F9), ballots racing a close (B4), free text (B5), one participant's ballots spread over two
-processes (B8), cleared cookies in the metrics (B10), a flooding socket (L4), descriptors after disconnect
-(L2), a room behind one address (L5), retention (P1) and the logs of a whole session (P2).
+backends where the scenario applies: a stalled Redis seen through the server (F5), silent clients and the
+keepalive (F8, with L2 and L3), a phone back after 10 s offline (F9), ballots racing a close (B4), free text
+(B5), one participant's ballots spread over two processes (B8), cleared cookies in the metrics (B10), reset and
+open raced with other controls (B13), descriptors after disconnect (L2), a flooding socket (L4), a room behind
+one address (L5), retention (P1), the logs of a whole session (P2) and deletion (P4).
 
 Bounds that are the behaviour under test carry MARGIN for a loaded 2-core machine; strict figures are
 `livepoll bench`'s (docs/performance.md)."""
@@ -19,6 +20,7 @@ import socket
 import time
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +29,7 @@ import psutil
 import pytest
 from redis.asyncio import Redis
 from support.addresses import client_from, unique_address
+from support.redis_server import RedisServer
 from support.server import ADMIN_TOKEN, SECRET, LivepollClient, ServerProcess
 from support.waiting import stays, wait_until
 from websockets.asyncio.client import ClientConnection, connect
@@ -39,6 +42,9 @@ PING_INTERVAL = 1.0
 PING_TIMEOUT = 1.0
 # F9: how long the phone is away (the fault's length, not a wait for something to happen).
 OFFLINE = 10.0
+# F5: how long Redis sleeps (the fault's length), and the server's default Redis timeout.
+REDIS_STALL = 4
+REDIS_TIMEOUT = 1.0
 # P1: the retention window, shortened from 30 days.
 RETENTION = 3.0
 
@@ -119,6 +125,46 @@ def closed_by_server(sock: socket.socket, within: float) -> bool:
 
 def responses_rows(content: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+# F5 over HTTP ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.fault
+async def test_f5_while_redis_stalls_healthz_answers_at_once_and_ballots_fail_at_the_timeout(
+    tmp_path: Path, make_server: Callable[..., ServerProcess], client_for: Callable[[ServerProcess], LivepollClient]
+) -> None:
+    """F5 through the server: while its Redis sleeps (DEBUG SLEEP), /healthz answers at once and a ballot
+    gets 503 `unavailable` with Retry-After at the configured timeout (1 s), never a hang or a false ack;
+    once Redis wakes up the same ballot counts."""
+    with RedisServer(tmp_path / "redis") as redis:
+        server = make_server("redis", redis_url=redis.url)
+        api = client_for(server)
+        code, key, _ = await api.create_session()
+        phone = api.participant()
+        await phone.join(code)
+        sleeper = asyncio.create_task(
+            asyncio.to_thread(redis.command, "DEBUG", "SLEEP", str(REDIS_STALL), timeout=3 * REDIS_STALL)
+        )
+        await wait_until(lambda: asyncio.to_thread(lambda: not redis.answers(0.3)), "Redis to stall")
+        began = time.monotonic()
+        assert (await api.get("/healthz")).status_code == 200
+        healthz = time.monotonic() - began
+        began = time.monotonic()
+        refused = await phone.vote(code, "q1", ["o1"])
+        ballot = time.monotonic() - began
+        assert await asyncio.wait_for(sleeper, 3 * REDIS_STALL) == b"+OK"
+        assert (refused.status_code, refused.json()["error"]) == (503, "unavailable") and refused.headers["retry-after"]
+        # The guide's 100 ms for /healthz is a figure for `livepoll bench`; here: far below the Redis timeout.
+        assert healthz < REDIS_TIMEOUT / 2, f"/healthz took {healthz:.2f} s while Redis slept"
+        assert ballot <= REDIS_TIMEOUT + MARGIN, f"the ballot was refused after {ballot:.2f} s"
+
+        async def counted() -> bool:
+            return (await phone.vote(code, "q1", ["o1"])).status_code == 200
+
+        await wait_until(counted, "the ballot to count once Redis is awake")
+        assert await api.votes(code, key) == ({"o1": 1, "o2": 0, "o3": 0}, 1)
 
 
 # F8 (with L2 and L3): the keepalive ---------------------------------------------------------------------------
