@@ -163,7 +163,7 @@ def assert_burst(door: str, spent: Exhaustion) -> None:
 
 
 async def test_a_room_of_600_phones_behind_one_address_gets_in(api: LivepollClient, server: ServerProcess) -> None:
-    """600 phones behind one city-hall address type the code (the participant page), a tenth of them
+    """L5: 600 phones behind one city-hall address type the code (the participant page), a tenth of them
     mistype it once first: every phone gets the session."""
     code, _, _ = await api.create_session()
     async with client_from(server, unique_address()) as room:
@@ -190,7 +190,7 @@ async def test_a_room_of_600_phones_behind_one_address_gets_in(api: LivepollClie
 async def test_guesser_past_the_burst_gets_429_for_valid_and_missing_codes_on_every_door(
     api: LivepollClient, server: ServerProcess
 ) -> None:
-    """Past its burst an address is refused (429, Retry-After) on every door, for the session's real code as
+    """B11: past its burst an address is refused (429, Retry-After) on every door, for the session's real code as
     for a missing one, so a refusal tells nothing; nothing is counted meanwhile. Without a key, host doors
     still answer 401 (no lookup), and the host with the right key is never refused."""
     code, key, _ = await api.create_session()
@@ -217,7 +217,7 @@ async def test_guesser_past_the_burst_gets_429_for_valid_and_missing_codes_on_ev
 
 
 async def test_sustained_guessing_is_at_most_one_per_second(api: LivepollClient, server: ServerProcess) -> None:
-    """After the burst the address cools (every answer 429 for COOLING seconds), then gets its refill back:
+    """B11: after the burst the address cools (every answer 429 for COOLING seconds), then gets its refill back:
     over the whole run, codes looked up <= burst + 1 + 1 per second."""
     address = unique_address()
     async with client_from(server, address) as client:
@@ -406,7 +406,7 @@ async def test_redis_keeps_a_keyed_hash_of_the_address_and_only_until_the_budget
 async def test_cookie_ballot_from_another_site_or_not_json_is_refused(
     api: LivepollClient, server: ServerProcess, headers: dict[str, str], status: int, error: str
 ) -> None:
-    """A ballot carried by the participant cookie is refused when a browser says another site or origin sent
+    """B15: a ballot carried by the participant cookie is refused when a browser says another site or origin sent
     it, or when it is not JSON (what a page elsewhere can send without a preflight); nothing changes. The
     same ballot as JSON from the server's own page (Origin, or Sec-Fetch-Site: same-origin) or from a
     script that sends neither header is counted."""

@@ -257,7 +257,7 @@ async def test_sigkill_of_one_worker_during_a_vote_burst_loses_no_acknowledged_b
 async def test_sigterm_closes_sockets_for_reconnect_and_keeps_acknowledged_ballots(
     backend_name: str, make_server: Callable[..., ServerProcess], client_for: Callable[[ServerProcess], LivepollClient]
 ) -> None:
-    """On SIGTERM open sockets are closed with 1012 (service restart: reconnect now) and, after the
+    """F7: on SIGTERM open sockets are closed with 1012 (service restart: reconnect now) and, after the
     restart, every acknowledged ballot is still counted."""
     server = make_server(backend_name)
     api = client_for(server)
@@ -305,7 +305,7 @@ async def test_sigterm_closes_sockets_for_reconnect_and_keeps_acknowledged_ballo
 async def test_redis_outage_gives_fast_retryable_errors_and_screens_recover(
     tmp_path: Path, make_server: Callable[..., ServerProcess], client_for: Callable[[ServerProcess], LivepollClient]
 ) -> None:
-    """Redis down: ballots get 503 + Retry-After within 1 s, /healthz stays fast, /readyz says not ready.
+    """F1/F5: Redis down: ballots get 503 + Retry-After within 1 s, /healthz stays fast, /readyz says not ready.
     Redis back (with its AOF): the presenter shows fresh numbers within 2 s without reconnecting."""
     with RedisServer(tmp_path / "redis", appendonly=True) as redis:
         server = make_server("redis", redis_url=redis.url)

@@ -204,7 +204,7 @@ def _read_presenter_in_thread(url: str, ready: threading.Event, until_voters: in
 async def test_burst_of_ballots_is_coalesced_to_at_most_10_messages_per_second(
     api: LivepollClient, server: ServerProcess
 ) -> None:
-    """300 ballots in a burst give at most ~10 presenter messages per second (counted over the burst), and
+    """L1: 300 ballots in a burst give at most ~10 presenter messages per second (counted over the burst), and
     the last message has the exact totals."""
     code, key, _ = await api.create_session(options=["a", "b", "c"])
     phones = [api.participant() for _ in range(BURST)]
