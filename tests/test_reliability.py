@@ -351,7 +351,9 @@ async def test_b5_free_text_is_length_capped_cleaned_and_kept_as_text(api: Livep
         refused = await phone.post(f"/api/v1/sessions/{code}/votes", json=body)
         assert refused.status_code == 422 and refused.json()["error"], refused.text
         assert len(refused.text) < 2_000  # the text is not echoed back
-    accepted = await phone.post(f"/api/v1/sessions/{code}/votes", json={"question": "q1", "text": HOSTILE})
+    # The first free text of a process waits for the word lists (seconds; more on a loaded machine).
+    accepted = await phone.post(f"/api/v1/sessions/{code}/votes", json={"question": "q1", "text": HOSTILE},
+                                timeout=60)
     assert accepted.status_code == 200, accepted.text
     own = (await phone.join(code))["ballot"]
     assert [e["text"] for e in own["entries"]] == [HOSTILE_STORED], own  # type: ignore[index]
@@ -665,8 +667,8 @@ async def test_p2_logs_of_a_whole_session_hold_no_ballots_ids_keys_or_tokens(
         assert (await reply_to(ws, "x"))["error"] == "unknown_option"
         assert (await api.control(code, key, "goto", "q2")).status_code == 200
         for n, phone in enumerate(phones):
-            response = await phone.post(f"/api/v1/sessions/{code}/votes",
-                                        json={"question": "q2", "text": f"{secret_marks}-entry-{n}"})
+            response = await phone.post(f"/api/v1/sessions/{code}/votes",  # waits for the word lists once
+                                        json={"question": "q2", "text": f"{secret_marks}-entry-{n}"}, timeout=60)
             assert response.status_code == 200, response.text
         await next_frame(screen, lambda f: f["voters"] == 4)
     pseudonyms = {row["participant"] for row in responses_rows(await api.export(code, key, "responses.csv"))}
