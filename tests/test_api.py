@@ -445,7 +445,7 @@ async def test_forged_or_tampered_participant_cookie_is_rejected(api: LivepollCl
 
 
 async def test_forged_cookie_on_get_session_is_replaced(api: LivepollClient) -> None:
-    """GET with a forged cookie answers normally and replaces the cookie with a freshly signed one."""
+    """B9: GET with a forged cookie answers normally and replaces the cookie with a freshly signed one."""
     code, _, _ = await api.create_session()
     response = await api.participant().get(f"/api/v1/sessions/{code}", headers={"Cookie": "lp_pid=abc.def"})
     assert response.status_code == 200

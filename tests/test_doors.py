@@ -248,7 +248,7 @@ async def test_sustained_guessing_is_at_most_one_per_second(api: LivepollClient,
 async def test_every_door_counts_misses_against_the_same_budget(
     api: LivepollClient, server: ServerProcess, door: str
 ) -> None:
-    """Misses on any one door (unknown codes; on host doors a key to an unknown code) spend the address's
+    """B11: misses on any one door (unknown codes; on host doors a key to an unknown code) spend the address's
     budget: past the burst that door refuses, and so does every other door."""
     code, _, _ = await api.create_session()
     address = unique_address()
@@ -340,7 +340,7 @@ async def test_join_token_and_joined_participant_are_never_refused_while_the_add
 async def test_two_processes_on_one_redis_share_the_budget(
     make_server: Callable[..., ServerProcess], client_for: Callable[[ServerProcess], LivepollClient]
 ) -> None:
-    """Misses spread over two processes behind one load balancer spend one budget: together they answer
+    """B11: misses spread over two processes behind one load balancer spend one budget: together they answer
     no more than the burst (plus the refill), then both refuse, the real code too."""
     first = make_server("redis")
     second = make_server("redis", redis_prefix=first.redis_prefix)
@@ -428,7 +428,7 @@ async def test_cookie_ballot_from_another_site_or_not_json_is_refused(
 async def test_host_and_admin_cookies_change_nothing_without_json_or_from_another_site(
     api: LivepollClient, server: ServerProcess
 ) -> None:
-    """The same guard on host and admin changes that a cookie authenticates: control (host cookie) and
+    """B15: the same guard on host and admin changes that a cookie authenticates: control (host cookie) and
     create (admin cookie) need the own origin and JSON; the host key in a header keeps working for scripts."""
     code, key, _ = await api.create_session()
     host = api.participant()
