@@ -1,5 +1,6 @@
 """Log setup: every record passes a filter that removes secrets from the URLs it carries (host keys in
-`?key=`, tokens), so logs never hold one.
+`?key=`, tokens), so logs never hold one, and drops the WebSocket library's wire trace (headers and frames)
+even at --log-level debug.
 
 The filter decodes each query parameter's name as the app does (Starlette reads `?%6Bey=` as `key`), so an
 encoded name cannot slip a secret past it; names are compared without regard to case.
@@ -34,8 +35,15 @@ def redact(text: str) -> str:
     return _PARAM.sub(_redact_param, text) if "=" in text else text
 
 
+# python-websockets traces every header (cookies, host keys) and frame (ballots, free text) it sends ("> ")
+# and receives ("< ") at DEBUG, which uvicorn turns on with --log-level debug: such records are dropped.
+WIRE_TRACE = ("< ", "> ")
+
+
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG and isinstance(record.msg, str) and record.msg.startswith(WIRE_TRACE):
+            return False
         # Redact inside the arguments: uvicorn's access formatter unpacks exactly its five args.
         if isinstance(record.args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)

@@ -329,7 +329,7 @@ INVALID_VOTES: list[tuple[str, Any, str | None]] = [
     ("body", "error"), [(b, e) for _, b, e in INVALID_VOTES], ids=[n for n, _, _ in INVALID_VOTES]
 )
 async def test_invalid_vote_is_422_and_changes_nothing(api: LivepollClient, body: Any, error: str | None) -> None:
-    """An invalid ballot (unknown/duplicate option, too many choices, wrong types, unknown keys) is 422;
+    """B4: an invalid ballot (unknown/duplicate option, too many choices, wrong types, unknown keys) is 422;
     the participant's earlier ballot and the tally are untouched."""
     questions = [question("Q1", ["a", "b", "c"], max_choices=2), question("Q2", ["x", "y", "z", "w"])]
     code, key, _ = await api.create_session(questions=questions)
@@ -349,7 +349,7 @@ async def test_invalid_vote_is_422_and_changes_nothing(api: LivepollClient, body
 
 
 async def test_vote_when_voting_is_closed_is_409(api: LivepollClient) -> None:
-    """After `close`, a new ballot and a change are both 409 voting_closed; the tally stays."""
+    """B4: after `close`, a new ballot and a change are both 409 voting_closed; the tally stays."""
     code, key, _ = await api.create_session(options=["a", "b"])
     early, late = api.participant(), api.participant()
     for phone in (early, late):
@@ -445,7 +445,7 @@ async def test_forged_or_tampered_participant_cookie_is_rejected(api: LivepollCl
 
 
 async def test_forged_cookie_on_get_session_is_replaced(api: LivepollClient) -> None:
-    """GET with a forged cookie answers normally and replaces the cookie with a freshly signed one."""
+    """B9: GET with a forged cookie answers normally and replaces the cookie with a freshly signed one."""
     code, _, _ = await api.create_session()
     response = await api.participant().get(f"/api/v1/sessions/{code}", headers={"Cookie": "lp_pid=abc.def"})
     assert response.status_code == 200
@@ -660,7 +660,7 @@ async def test_reset_clears_one_questions_counts(api: LivepollClient) -> None:
 
 
 async def test_deleted_session_is_gone_everywhere(api: LivepollClient) -> None:
-    """DELETE with the host key is 204; afterwards the session and its ballots are 404, and its key opens
+    """P4: DELETE with the host key is 204; afterwards the session and its ballots are 404, and its key opens
     nothing (403, as for any code with no session)."""
     code, key, _ = await api.create_session()
     phone = api.participant()

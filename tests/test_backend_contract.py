@@ -537,7 +537,7 @@ async def test_on_change_fires_for_watched_sessions_only(store: Store, backend: 
 
 
 async def test_expire_sessions_deletes_only_inactive_ones(backend: Backend) -> None:
-    """expire_sessions removes sessions with no activity since the given time, whole."""
+    """P1: expire_sessions removes sessions with no activity since the given time, whole."""
     session = new_session()
     q1 = session.questions[0]
     await backend.create_session(session)
@@ -648,7 +648,7 @@ async def test_redis_scripts_are_reloaded_after_script_flush(redis_store: Store)
 async def test_redis_sessions_past_retention_expire_and_stay_gone(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    """Redis drops an inactive session's keys after the retention time by itself, and the process that
+    """P1: Redis drops an inactive session's keys after the retention time by itself, and the process that
     created it does not rebuild it from its cache."""
     from redis.asyncio import Redis
 
@@ -723,7 +723,7 @@ async def test_own_ballots_are_looked_up_per_voter(backend: Backend) -> None:
 
 
 async def test_racing_controls_are_each_applied_to_the_state_the_other_left(store: Store) -> None:
-    """A presenter key press and a panel click at the same moment (many tasks; on Redis two processes):
+    """B13: a presenter key press and a panel click at the same moment (many tasks; on Redis two processes):
     each control is applied to the current state, so closing voting and hiding results both take effect,
     whatever the order; a close is never undone by a control that read the state before it."""
     first = await store.open()

@@ -163,7 +163,7 @@ def assert_burst(door: str, spent: Exhaustion) -> None:
 
 
 async def test_a_room_of_600_phones_behind_one_address_gets_in(api: LivepollClient, server: ServerProcess) -> None:
-    """600 phones behind one city-hall address type the code (the participant page), a tenth of them
+    """L5: 600 phones behind one city-hall address type the code (the participant page), a tenth of them
     mistype it once first: every phone gets the session."""
     code, _, _ = await api.create_session()
     async with client_from(server, unique_address()) as room:
@@ -190,7 +190,7 @@ async def test_a_room_of_600_phones_behind_one_address_gets_in(api: LivepollClie
 async def test_guesser_past_the_burst_gets_429_for_valid_and_missing_codes_on_every_door(
     api: LivepollClient, server: ServerProcess
 ) -> None:
-    """Past its burst an address is refused (429, Retry-After) on every door, for the session's real code as
+    """B11: past its burst an address is refused (429, Retry-After) on every door, for the session's real code as
     for a missing one, so a refusal tells nothing; nothing is counted meanwhile. Without a key, host doors
     still answer 401 (no lookup), and the host with the right key is never refused."""
     code, key, _ = await api.create_session()
@@ -217,7 +217,7 @@ async def test_guesser_past_the_burst_gets_429_for_valid_and_missing_codes_on_ev
 
 
 async def test_sustained_guessing_is_at_most_one_per_second(api: LivepollClient, server: ServerProcess) -> None:
-    """After the burst the address cools (every answer 429 for COOLING seconds), then gets its refill back:
+    """B11: after the burst the address cools (every answer 429 for COOLING seconds), then gets its refill back:
     over the whole run, codes looked up <= burst + 1 + 1 per second."""
     address = unique_address()
     async with client_from(server, address) as client:
@@ -248,7 +248,7 @@ async def test_sustained_guessing_is_at_most_one_per_second(api: LivepollClient,
 async def test_every_door_counts_misses_against_the_same_budget(
     api: LivepollClient, server: ServerProcess, door: str
 ) -> None:
-    """Misses on any one door (unknown codes; on host doors a key to an unknown code) spend the address's
+    """B11: misses on any one door (unknown codes; on host doors a key to an unknown code) spend the address's
     budget: past the burst that door refuses, and so does every other door."""
     code, _, _ = await api.create_session()
     address = unique_address()
@@ -340,7 +340,7 @@ async def test_join_token_and_joined_participant_are_never_refused_while_the_add
 async def test_two_processes_on_one_redis_share_the_budget(
     make_server: Callable[..., ServerProcess], client_for: Callable[[ServerProcess], LivepollClient]
 ) -> None:
-    """Misses spread over two processes behind one load balancer spend one budget: together they answer
+    """B11: misses spread over two processes behind one load balancer spend one budget: together they answer
     no more than the burst (plus the refill), then both refuse, the real code too."""
     first = make_server("redis")
     second = make_server("redis", redis_prefix=first.redis_prefix)
@@ -406,7 +406,7 @@ async def test_redis_keeps_a_keyed_hash_of_the_address_and_only_until_the_budget
 async def test_cookie_ballot_from_another_site_or_not_json_is_refused(
     api: LivepollClient, server: ServerProcess, headers: dict[str, str], status: int, error: str
 ) -> None:
-    """A ballot carried by the participant cookie is refused when a browser says another site or origin sent
+    """B15: a ballot carried by the participant cookie is refused when a browser says another site or origin sent
     it, or when it is not JSON (what a page elsewhere can send without a preflight); nothing changes. The
     same ballot as JSON from the server's own page (Origin, or Sec-Fetch-Site: same-origin) or from a
     script that sends neither header is counted."""
@@ -428,7 +428,7 @@ async def test_cookie_ballot_from_another_site_or_not_json_is_refused(
 async def test_host_and_admin_cookies_change_nothing_without_json_or_from_another_site(
     api: LivepollClient, server: ServerProcess
 ) -> None:
-    """The same guard on host and admin changes that a cookie authenticates: control (host cookie) and
+    """B15: the same guard on host and admin changes that a cookie authenticates: control (host cookie) and
     create (admin cookie) need the own origin and JSON; the host key in a header keeps working for scripts."""
     code, key, _ = await api.create_session()
     host = api.participant()

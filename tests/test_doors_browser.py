@@ -86,7 +86,7 @@ async def browser() -> AsyncIterator[Any]:
 async def test_page_on_a_sibling_origin_cannot_change_a_ballot(
     api: LivepollClient, server: ServerProcess, browser: Any, attack_site: AttackSite
 ) -> None:
-    """The participant votes from the session's page (JSON, same origin: counted); then, in the same
+    """B15: the participant votes from the session's page (JSON, same origin: counted); then, in the same
     browser, a page from another origin posts a different ballot with a no-cors fetch: it is refused and
     the counted ballot stays."""
     code, key, _ = await api.create_session()

@@ -134,7 +134,7 @@ async def test_sigkill_and_restart_lose_nothing(
 async def test_sigterm_restart_loses_nothing_and_tells_clients_to_reconnect(
     server: ServerProcess, client_for: Callable[[ServerProcess], LivepollClient]
 ) -> None:
-    """F7: a clean stop (SIGTERM) closes open presenter and participant sockets with 1001 or 1012
+    """F7 (and L6's mechanism): a clean stop (SIGTERM) closes open presenter and participant sockets with 1001 or 1012
     (reconnect at once), not a dropped connection; after the restart everything is as before, as in the
     SIGKILL case."""
     api = client_for(server)

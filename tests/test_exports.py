@@ -133,7 +133,7 @@ async def test_results_percent_rounds_to_one_decimal(api: LivepollClient) -> Non
 
 
 async def test_responses_csv_lists_each_chosen_option_of_each_counted_ballot(api: LivepollClient) -> None:
-    """responses.csv: BOM, exact header, CRLF, one row per chosen option of each counted ballot, oldest
+    """P3: responses.csv: BOM, exact header (no address), CRLF, one row per chosen option of each counted ballot, oldest
     first, labels quoted and defused as in export.csv, answered_at in UTC ISO 8601 with Z."""
     code, key, _, started, finished = await _voted_session(api)
     body = await api.export(code, key, "responses.csv")

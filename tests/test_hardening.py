@@ -74,7 +74,7 @@ async def _race_controls(base_url: str, code: str, key: str, rounds: int) -> Non
 
 
 async def test_controls_from_two_screens_are_each_applied(api: LivepollClient, server: ServerProcess) -> None:
-    """Closing voting, hiding results and showing them on phones at the same moment: all three take effect,
+    """B13: closing voting, hiding results and showing them on phones at the same moment: all three take effect,
     in every round; none is undone by another that read the state before it."""
     code, key, _ = await api.create_session(questions=QUESTIONS)
     await _race_controls(server.base_url, code, key, rounds=15)
@@ -82,7 +82,7 @@ async def test_controls_from_two_screens_are_each_applied(api: LivepollClient, s
 
 @pytest.mark.fault
 async def test_controls_from_two_processes_on_one_redis_are_each_applied(make_server: Any) -> None:
-    """The same race with the requests spread over two worker processes sharing one Redis."""
+    """B13: the same race with the requests spread over two worker processes sharing one Redis."""
     server = make_server(backend="redis", workers=2)
     async with LivepollClient(server) as client:
         code, key, _ = await client.create_session(questions=QUESTIONS)
@@ -245,7 +245,7 @@ async def test_a_rotated_host_key_revokes_the_old_one_everywhere(api: LivepollCl
 
 
 async def test_a_deleted_session_leaves_no_text_in_the_data_directory(make_server: Any) -> None:
-    """After DELETE (204), no file of the data directory holds the session's title, question or options."""
+    """P4: after DELETE (204), no file of the data directory holds the session's title, question or options."""
     server = make_server(backend="embedded")
     marks = ["Tajny-tytuł-91f3", "Ukryte-pytanie-7c2e", "opcja-ALFA-55d1", "opcja-BETA-55d2"]
     async with LivepollClient(server) as api:

@@ -82,6 +82,7 @@ class Viewer:
 
 
 async def test_outbox_keeps_one_frame_for_a_stalled_reader_and_sends_the_newest() -> None:
+    """L3: a viewer that stopped reading holds one pending frame, however many come; it gets the newest."""
     viewer = Viewer()
     viewer.gate.clear()  # the reader stopped: the first send blocks
     box = Outbox(viewer.send, viewer.close)
@@ -156,6 +157,7 @@ async def test_one_encode_per_tick_whatever_the_number_of_viewers(tmp_path: Path
 
 
 async def test_coalescing_caps_the_snapshot_rate(embedded: EmbeddedBackend) -> None:
+    """L1: 600 ballots at once make at most rate x duration + 1 ticks, and the last frame has them all."""
     rate = 10.0
     q = question()
     session = session_with(q)
@@ -213,7 +215,7 @@ async def any_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
 
 
 async def test_concurrent_burst_is_counted_exactly(any_backend: Backend) -> None:
-    """200 participants each change their ballot 5 times while all the others do the same, one of them also
+    """L1: 200 participants each change their ballot 5 times while all the others do the same, one of them also
     re-sends the same ballot 100 times at once: the tally equals every participant's last ballot."""
     q = question()
     session = session_with(q)

@@ -56,6 +56,6 @@ async def test_logs_hold_no_host_key_or_admin_token(make_server: Callable[..., S
     ("/p?monkey=banana&x", "/p?monkey=banana&x"),
 ])
 def test_redact_decodes_names_before_it_compares(logged: str, expected: str) -> None:
-    """Every spelling of a secret parameter that the app would read as one is redacted; others are kept."""
+    """B12: every spelling of a secret parameter that the app would read as one is redacted; others are kept."""
     assert redact(logged).startswith(expected)
     assert "SECRET" not in redact(logged)

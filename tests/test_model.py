@@ -26,7 +26,7 @@ LABELS = ["miasto", "biznes lokalny", "NGO", "instytucje edukacyjne"]
 
 
 def test_join_codes_are_eight_random_digits_never_starting_with_zero() -> None:
-    """Codes keep all 8 digits in spreadsheets and are not sequential."""
+    """B11: codes keep all 8 digits in spreadsheets (a code space of 9 x 10^7) and are not sequential."""
     codes = {new_join_code() for _ in range(2000)}
     assert len(codes) > 1990
     assert all(len(c) == 8 and c.isdigit() and c[0] != "0" for c in codes)
@@ -149,7 +149,7 @@ def test_a_rotated_key_replaces_the_old_one_and_is_a_new_definition() -> None:
 
 
 def test_pseudonyms_are_per_session_and_not_the_participant_id() -> None:
-    """Exports can follow one participant within a session but not across sessions, and nobody without the
+    """P3: exports can follow one participant within a session but not across sessions, and nobody without the
     server's secret can tell which cookie a pseudonym belongs to."""
     participant = "Jq3vX0bQ9kL2mN7pR4sT1w"  # what the participant cookie carries (token_urlsafe(16))
     first = voter_pseudonym("secret", "72815366", participant)

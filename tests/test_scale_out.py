@@ -126,6 +126,7 @@ class Phone:
         self.server, self.code, self.cookie, self.number = server, code, cookie, number
         self.acked: str | None = None  # the choice of the newest acknowledged ballot
         self.acks = 0
+        self.acked_at: list[float] = []
         self.reconnects = 0
         self.ws: Any = None
 
@@ -161,6 +162,7 @@ class Phone:
                     if frame.get("ref") == ref and frame["type"] == "ack":
                         self.acked = choice
                         self.acks += 1
+                        self.acked_at.append(time.monotonic())
                         return
                     if frame.get("ref") == ref and frame["type"] == "error":
                         assert frame["error"] == "unavailable", frame
@@ -211,8 +213,9 @@ async def _cookies(api: LivepollClient, code: str, count: int) -> list[str]:
 async def test_sigkill_of_one_worker_during_a_vote_burst_loses_no_acknowledged_ballot(
     make_server: Callable[..., ServerProcess], client_for: Callable[[ServerProcess], LivepollClient]
 ) -> None:
-    """Two workers on one port; one is SIGKILLed mid-burst. Phones reconnect to the survivor, every
-    acknowledged ballot is counted, and a resent ballot (same ref) is counted once."""
+    """F6: two workers on one port; one is SIGKILLed mid-burst. Phones reconnect to the survivor (each has a
+    ballot acknowledged within 5 s of the kill), every acknowledged ballot is counted, and a resent ballot
+    (same ref) is counted once."""
     server = make_server("redis", workers=2)
     api = client_for(server)
     code, key, _ = await api.create_session(options=["A", "B", "C"])
@@ -234,11 +237,14 @@ async def test_sigkill_of_one_worker_during_a_vote_burst_loses_no_acknowledged_b
     try:
         await wait_until(serving_mid_burst, "a worker serving phones mid-burst", 30)
         os.kill(victim, signal.SIGKILL)
+        killed_at = time.monotonic()
         await asyncio.wait_for(burst, 60)
     finally:
         burst.cancel()
         await asyncio.gather(burst, return_exceptions=True)
     assert sum(p.reconnects for p in phones) > 0, "the kill did not interrupt any phone"
+    back = [min(t for t in p.acked_at if t > killed_at) - killed_at for p in phones if p.acked_at[-1] > killed_at]
+    assert len(back) == len(phones) and max(back) <= 5.0 + MARGIN, f"served again {max(back):.2f} s after the kill"
     expected = {"o1": 0, "o2": 0, "o3": 0}
     for phone in phones:
         assert phone.acked is not None
@@ -251,7 +257,7 @@ async def test_sigkill_of_one_worker_during_a_vote_burst_loses_no_acknowledged_b
 async def test_sigterm_closes_sockets_for_reconnect_and_keeps_acknowledged_ballots(
     backend_name: str, make_server: Callable[..., ServerProcess], client_for: Callable[[ServerProcess], LivepollClient]
 ) -> None:
-    """On SIGTERM open sockets are closed with 1012 (service restart: reconnect now) and, after the
+    """F7: on SIGTERM open sockets are closed with 1012 (service restart: reconnect now) and, after the
     restart, every acknowledged ballot is still counted."""
     server = make_server(backend_name)
     api = client_for(server)
@@ -299,7 +305,7 @@ async def test_sigterm_closes_sockets_for_reconnect_and_keeps_acknowledged_ballo
 async def test_redis_outage_gives_fast_retryable_errors_and_screens_recover(
     tmp_path: Path, make_server: Callable[..., ServerProcess], client_for: Callable[[ServerProcess], LivepollClient]
 ) -> None:
-    """Redis down: ballots get 503 + Retry-After within 1 s, /healthz stays fast, /readyz says not ready.
+    """F1/F5: Redis down: ballots get 503 + Retry-After within 1 s, /healthz stays fast, /readyz says not ready.
     Redis back (with its AOF): the presenter shows fresh numbers within 2 s without reconnecting."""
     with RedisServer(tmp_path / "redis", appendonly=True) as redis:
         server = make_server("redis", redis_url=redis.url)

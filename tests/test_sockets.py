@@ -204,7 +204,7 @@ def _read_presenter_in_thread(url: str, ready: threading.Event, until_voters: in
 async def test_burst_of_ballots_is_coalesced_to_at_most_10_messages_per_second(
     api: LivepollClient, server: ServerProcess
 ) -> None:
-    """300 ballots in a burst give at most ~10 presenter messages per second (counted over the burst), and
+    """L1: 300 ballots in a burst give at most ~10 presenter messages per second (counted over the burst), and
     the last message has the exact totals."""
     code, key, _ = await api.create_session(options=["a", "b", "c"])
     phones = [api.participant() for _ in range(BURST)]
@@ -542,7 +542,7 @@ async def test_repeated_violations_close_with_1008(api: LivepollClient, server: 
 
 
 async def test_valid_message_resets_the_violation_count(api: LivepollClient, server: ServerProcess) -> None:
-    """Violations only close the socket when consecutive: nine bad, one good, nine bad stays open."""
+    """B2: violations only close the socket when consecutive: nine bad, one good, nine bad stays open."""
     code, _, _ = await api.create_session()
     async with open_ws(participant_url(server, code)) as ws:
         await recv(ws)
@@ -606,7 +606,7 @@ async def test_oversized_frame_closes_with_1009_and_others_are_unaffected(
 
 
 async def test_frame_of_exactly_64_kib_is_accepted(api: LivepollClient, server: ServerProcess) -> None:
-    """The limit is 64 KiB: a frame of exactly that size is read and answered (here: an error frame for its
+    """B1: the limit is 64 KiB: a frame of exactly that size is read and answered (here: an error frame for its
     over-long ref), not closed."""
     code, _, _ = await api.create_session()
     async with open_ws(participant_url(server, code)) as ws:

@@ -82,7 +82,7 @@ FORBIDDEN = ("\u0000", "\u0007", "\u202e", "\u202c", "\u2066", "\u200b")
 
 
 async def test_api_stores_texts_cleaned_and_exports_them_without_controls(api: LivepollClient) -> None:
-    """A title with NUL and an RTL override, a question with BEL, ZWSP and CRLF, and options with NUL, NFD
+    """B5: a title with NUL and an RTL override, a question with BEL, ZWSP and CRLF, and options with NUL, NFD
     and an isolate are stored cleaned: the 201 answer, the participant's view and both CSVs show the clean
     text, and no CSV holds a NUL or a bidi control."""
     code, key, body = await api.create_session(title=DIRTY_TITLE, options=DIRTY_OPTIONS, text=DIRTY_QUESTION)
