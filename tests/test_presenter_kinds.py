@@ -24,6 +24,9 @@ UI_WAIT = test_browser.UI_WAIT
 SCREENS = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 SHOWN_WITHIN = 2.0  # s from the acknowledged ballot to the screen
 HIDDEN_WITHIN = 1.0  # s from the host's hide_entry to the word leaving the screen
+# s: a server process's first word-cloud ballot waits for the lemmatiser's dictionaries to load, which takes
+# long on a loaded machine (only a failing test waits this long)
+BALLOT_TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +56,8 @@ async def phone(api: LivepollClient, code: str) -> LivepollClient:
 
 
 async def cast(client: LivepollClient, code: str, **ballot: Any) -> None:
-    response = await client.post(f"/api/v1/sessions/{code}/votes", json={"question": "q1", **ballot})
+    response = await client.post(f"/api/v1/sessions/{code}/votes", json={"question": "q1", **ballot},
+                                 timeout=BALLOT_TIMEOUT)
     assert response.status_code == 200, response.text
 
 

@@ -1,21 +1,22 @@
 // The word cloud view: words laid out by ../wordcloud.js as absolutely placed list items, sized by count.
 // Between frames a word keeps its place (the layout is seeded with where each word was); the whole cloud is
 // laid out afresh when the stage changes size, when many words would have to move or find no room, or when
-// the number of words grew by a quarter since the last fresh layout, at most every REFIT_EVERY ms.
+// the number of words grew by half since the last fresh layout, at most every REFIT_EVERY ms. A word that
+// grew and no longer fits where it was moves to the nearest free spot; only it moves.
 
 import { arrange, fitCloud } from "../wordcloud.js";
 
 const PROBE_PX = 100; // words are measured once, in the page's real font, at this size
-const REFIT_EVERY = 3000; // ms
-const MOVED_SHARE = 0.2; // of the words already shown: more moving than this calls for a fresh layout
+const REFIT_EVERY = 5000; // ms
+const MOVED_SHARE = 0.5; // of the words already shown: more moving than this calls for a fresh layout
 const MOVED_ALWAYS_FINE = 4; // words that may move without a fresh layout, however few are shown
-const GROWTH = 1.25; // words now / words at the last fresh layout
+const GROWTH = 1.5; // words now / words at the last fresh layout
 const SHRINK = 0.93; // a step smaller for every word, when some no longer fit where they are
 const COLOURS = 6; // .cloud-word.c0 … .c5 (livepoll.css: each meets AA contrast on the stage)
 const MEASURED_KEPT = 2000;
 
 const widths = new Map(); // text -> width at a 1 px font size
-let cloud = null; // {question, words, width, height, scale, centres, dropped, fittedAt, fittedCount, reserved, timer}
+let cloud = null; // the layout of the question shown: see show()
 
 export const containers = ["cloud"];
 
@@ -24,7 +25,7 @@ export function show(parts, question) {
   if (!cloud || cloud.question !== question.id) {
     clear(parts);
     cloud = { question: question.id, words: question.words, width: 0, height: 0, scale: 1, centres: new Map(),
-      dropped: 0, fittedAt: 0, fittedCount: 0, reserved: null, timer: 0 };
+      fittedAt: 0, fittedCount: 0, fittedDropped: 0, reserved: null, timer: 0 };
     return true;
   }
   cloud.words = question.words;
@@ -51,10 +52,9 @@ export function summary(question, frame, texts) {
 }
 
 function layout(parts, fresh) {
-  const { area, more, empty, texts } = parts;
+  const { more, empty, texts } = parts;
   const element = parts.cloud;
   const words = cloud.words;
-  clearTimeout(cloud.timer);
   empty.hidden = words.length > 0;
   const width = element.clientWidth;
   const height = element.clientHeight;
@@ -75,20 +75,23 @@ function layout(parts, fresh) {
         const result = arrange(words, { ...stage, scale, seeds: cloud.centres, reserved });
         const seeded = words.filter((word) => cloud.centres.has(word.key)).length;
         const settled = result.moved <= Math.max(MOVED_ALWAYS_FINE, MOVED_SHARE * seeded) &&
-          result.dropped.length <= cloud.dropped && words.length <= cloud.fittedCount * GROWTH;
+          result.dropped.length <= cloud.fittedDropped && words.length <= cloud.fittedCount * GROWTH;
         if (settled) {
           cloud.scale = scale;
           return result;
         }
       }
+      // Not settled: a fresh layout, at most every REFIT_EVERY ms (one is due until it has run).
       const wait = cloud.fittedAt + REFIT_EVERY - now;
       if (wait > 0) {
-        cloud.timer = setTimeout(() => cloud && layout(parts, true), wait);
+        if (!cloud.timer) cloud.timer = setTimeout(() => cloud && layout(parts, true), wait);
         return arrange(words, { ...stage, scale: cloud.scale, seeds: cloud.centres, reserved });
       }
     }
+    clearTimeout(cloud.timer);
+    cloud.timer = 0;
     const result = fitCloud(words, { ...stage, reserved });
-    Object.assign(cloud, { scale: result.scale, fittedAt: now, fittedCount: words.length });
+    Object.assign(cloud, { scale: result.scale, fittedAt: now, fittedCount: words.length, fittedDropped: result.dropped.length });
     return result;
   };
   let result = run();
@@ -104,10 +107,8 @@ function layout(parts, fresh) {
     cloud.reserved = null;
   }
   showMore(more, texts, result.dropped.length);
-  cloud.dropped = result.dropped.length;
   cloud.centres = new Map([...result.placed].map(([key, box]) => [key, { x: box.x + box.w / 2, y: box.y + box.h / 2 }]));
   draw(element, words, result.placed);
-  area.dataset.scale = cloud.scale.toFixed(2);
 }
 
 function showMore(more, texts, count) {
@@ -155,6 +156,9 @@ function draw(element, words, placed) {
     }
     if (item.textContent !== word.text) item.textContent = word.text;
     item.dataset.count = String(word.count);
+    const place = `${box.x.toFixed(1)} ${box.y.toFixed(1)} ${box.w} ${box.h} ${box.size.toFixed(1)}`;
+    if (item.dataset.place === place) continue; // most words, on most frames
+    item.dataset.place = place;
     const style = item.style;
     style.left = `${box.x.toFixed(1)}px`;
     style.top = `${box.y.toFixed(1)}px`;
