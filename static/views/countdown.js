@@ -16,6 +16,7 @@ export class Countdown {
     this.endsAt = null; // performance.now() when the time is up
     this.over = false;
     this.timer = 0;
+    this.synced = ""; // the frame the time left was last taken from
   }
 
   /** @returns {boolean} whether the countdown appeared or disappeared (the question's width changed) */
@@ -29,8 +30,13 @@ export class Countdown {
       this.over = false;
     }
     if (typeof frame.remaining_ms === "number" && frame.deadline) {
-      this.endsAt = now + frame.remaining_ms;
-      this.over = false;
+      // Only a frame that just arrived knows the time left (the page redraws an old one after a key press).
+      const arrival = `${frame.epoch}:${frame.seq}:${frame.deadline}:${frame.remaining_ms}`;
+      if (arrival !== this.synced) {
+        this.synced = arrival;
+        this.endsAt = now + frame.remaining_ms;
+        this.over = false;
+      }
     } else if (this.endsAt !== null) {
       this.over = !frame.voting_open && this.endsAt - now < LATE;
       this.endsAt = null;
@@ -39,11 +45,6 @@ export class Countdown {
     }
     this.draw();
     return wasShown !== !this.element.hidden;
-  }
-
-  /** Seconds left (rounded up), null without a running timer. */
-  secondsLeft() {
-    return this.endsAt === null ? null : Math.max(0, Math.ceil((this.endsAt - performance.now()) / 1000));
   }
 
   draw() {
