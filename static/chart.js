@@ -1,4 +1,6 @@
-// Horizontal bar rows (label, bar, "votes · percent"), updated in place so widths can glide.
+// Horizontal bar rows (label, bar, value), updated in place so widths can glide. `renderBars` draws votes
+// ("votes · percent"; phones, host preview, presenter); `renderRows` any bar-like rows a view computes itself
+// (ranking scores, a quiz's marked answer).
 
 /**
  * @param {HTMLOListElement} list
@@ -9,32 +11,109 @@
  * @param {import("./common.js").Texts} texts
  */
 export function renderBars(list, template, questionId, options, voters, texts) {
-  if (list.dataset.question !== questionId) {
+  renderRows(
+    list,
+    template,
+    questionId,
+    options.map((option) => {
+      const fraction = voters > 0 ? Math.min(option.votes / voters, 1) : 0;
+      return {
+        id: option.id,
+        label: option.label,
+        fraction,
+        value: `${texts.number(option.votes)} · ${texts.percent(fraction)}`,
+        zero: option.votes === 0,
+      };
+    }),
+  );
+}
+
+/**
+ * @typedef {object} Row
+ * @property {string} id
+ * @property {string} [label]  left as it is when undefined
+ * @property {number} fraction  0..1, the bar's width
+ * @property {string} value  the main figure, beside the bar
+ * @property {string} [note]  a smaller second line under the value
+ * @property {string} [mark]  a badge before the label ("✓ Correct answer"); the row gets the class "marked"
+ * @property {boolean} [zero]  the value is shown muted
+ */
+
+/**
+ * Rows in the given order: existing rows (by id) are kept and moved, missing ones cloned from `template`.
+ * @param {HTMLOListElement} list
+ * @param {HTMLTemplateElement} template
+ * @param {string} key  rows are rebuilt when it changes (the question)
+ * @param {Row[]} rows
+ * @returns {boolean} whether rows were added or removed (their layout may need fitting again)
+ */
+export function renderRows(list, template, key, rows) {
+  let changed = false;
+  if (list.dataset.question !== key) {
     list.replaceChildren();
-    list.dataset.question = questionId;
+    list.dataset.question = key;
+    changed = true;
   }
   const existing = new Map();
   for (const row of list.querySelectorAll(":scope > .bar-row")) existing.set(row.dataset.option, row);
-  const wanted = new Set(options.map((option) => option.id));
-  for (const [id, row] of existing) if (!wanted.has(id)) row.remove();
+  const wanted = new Set(rows.map((row) => row.id));
+  for (const [id, row] of existing) {
+    if (!wanted.has(id)) {
+      row.remove();
+      changed = true;
+    }
+  }
 
   let previous = null;
-  for (const option of options) {
-    let row = existing.get(option.id);
+  for (const item of rows) {
+    let row = existing.get(item.id);
     if (!row) {
       row = template.content.querySelector(".bar-row").cloneNode(true);
-      row.dataset.option = option.id;
+      row.dataset.option = item.id;
+      changed = true;
     }
     const expected = previous ? previous.nextElementSibling : list.firstElementChild;
     if (expected !== row) list.insertBefore(row, expected);
-    if (option.label !== undefined) {
-      const label = row.querySelector(".bar-label");
-      if (label.textContent !== option.label) label.textContent = option.label;
-    }
-    const fraction = voters > 0 ? Math.min(option.votes / voters, 1) : 0;
-    row.querySelector(".bar-fill").style.width = `${(fraction * 100).toFixed(2)}%`;
-    row.querySelector(".bar-value").textContent = `${texts.number(option.votes)} · ${texts.percent(fraction)}`;
-    row.classList.toggle("zero", option.votes === 0);
+    if (item.label !== undefined) setLabel(row, item.label, item.mark);
+    row.querySelector(".bar-fill").style.width = `${(Math.max(0, Math.min(item.fraction, 1)) * 100).toFixed(2)}%`;
+    setValue(row.querySelector(".bar-value"), item.value, item.note);
+    row.classList.toggle("zero", Boolean(item.zero));
     previous = row;
   }
+  return changed;
+}
+
+function setLabel(row, text, mark) {
+  const label = row.querySelector(".bar-label");
+  if (!mark) {
+    if (label.textContent !== text || label.querySelector(".bar-mark")) label.textContent = text;
+    row.classList.remove("marked");
+    return;
+  }
+  const badge = label.querySelector(".bar-mark");
+  if (!badge || badge.textContent !== mark || label.lastChild.textContent !== text) {
+    const made = document.createElement("span");
+    made.className = "bar-mark";
+    made.textContent = mark;
+    label.replaceChildren(made, document.createTextNode(text));
+  }
+  row.classList.add("marked");
+}
+
+function setValue(element, value, note) {
+  if (note === undefined) {
+    if (element.textContent !== value || element.childElementCount) element.textContent = value;
+    return;
+  }
+  let main = element.querySelector(".value-main");
+  let small = element.querySelector(".value-note");
+  if (!main || !small) {
+    main = document.createElement("span");
+    main.className = "value-main";
+    small = document.createElement("span");
+    small.className = "value-note";
+    element.replaceChildren(main, small);
+  }
+  if (main.textContent !== value) main.textContent = value;
+  if (small.textContent !== note) small.textContent = note;
 }

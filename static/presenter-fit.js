@@ -2,7 +2,8 @@
 // footer, at every allowed length (a 500-character question, 30 options of 200 characters) on 1280×720 and
 // 1920×1080. Type shrinks only down to a size still readable from the back of a room; past that the question
 // is clamped (its whole text stays in the page for screen readers, and in its tooltip), labels are clamped,
-// and the rows that still do not fit give way to an explicit "+N more" line.
+// and the rows that still do not fit give way to an explicit "+N more" line. `fitChart` fits bar rows (choice,
+// quiz, ranking, scale statements); `fitItems` any other list (open-text cards, the leaderboard).
 
 // Question sizes (em of the stage's type) tried in turn; it may take at most this share of the stage.
 const QUESTION_SIZES = [2, 1.8, 1.6, 1.45, 1.3, 1.15];
@@ -47,9 +48,10 @@ const MODES = [
  * smallest scale, the mode that shows the most rows, and `more` says how many are not shown.
  * Each try is a layout of up to 30 rows, so the search is pruned: a mode that cannot show every row at the
  * smallest scale is not tried at larger ones, and scales and row counts are searched by halving.
+ * @param {string} [moreKey]  the plural text of "+N more" (options, statements)
  * @returns {number} how many rows are not shown
  */
-export function fitChart(area, chart, more, texts) {
+export function fitChart(area, chart, more, texts, moreKey = "more_options") {
   const rows = [...chart.querySelectorAll(":scope > .bar-row")];
   const labels = rows.map((row) => row.querySelector(".bar-label"));
   const total = rows.length;
@@ -65,7 +67,7 @@ export function fitChart(area, chart, more, texts) {
       row.hidden = index >= shown;
     });
     more.hidden = shown === total;
-    more.textContent = shown === total ? "" : texts.n("more_options", total - shown);
+    more.textContent = shown === total ? "" : texts.n(moreKey, total - shown);
     more.dataset.count = String(total - shown);
   };
   const whole = (mode) => {
@@ -124,6 +126,49 @@ export function fitChart(area, chart, more, texts) {
   }
   apply(smallest, best.mode, best.shown);
   return finish(labels, total - best.shown);
+}
+
+/**
+ * Fit the children of `list` into `area`: at the largest chart scale that shows them all; else, at the
+ * smallest, the first ones that fit (at least one) and "+N more" for the rest. `total` counts items that are
+ * not in the page at all (a view keeps only as many as could ever fit on a screen).
+ * @param {{area: HTMLElement, list: HTMLElement, items?: HTMLElement[], more: HTMLElement,
+ *          texts: import("./common.js").Texts, moreKey: string, total?: number}} parts
+ *   items: the list's children unless given (the rows of a table's body)
+ * @returns {number} how many items are not shown
+ */
+export function fitItems({ area, list, items = [...list.children], more, texts, moreKey, total }) {
+  const count = total ?? items.length;
+  const smallest = CHART_SCALES.length - 1;
+  // A list laid out in columns overflows sideways (another column) or down (a card taller than a column).
+  const fits = () =>
+    area.scrollHeight <= area.clientHeight + 1 &&
+    list.scrollWidth <= list.clientWidth + 1 &&
+    list.scrollHeight <= list.clientHeight + 1;
+  const apply = (step, shown) => {
+    area.style.setProperty("--chart-scale", String(CHART_SCALES[step]));
+    items.forEach((item, index) => {
+      item.hidden = index >= shown;
+    });
+    const hidden = count - Math.min(shown, items.length);
+    more.hidden = hidden === 0;
+    more.textContent = hidden === 0 ? "" : texts.n(moreKey, hidden);
+    more.dataset.count = String(hidden);
+  };
+  for (let step = 0; step <= smallest; step += 1) {
+    apply(step, items.length);
+    if (fits()) return count - items.length;
+  }
+  let low = 1;
+  let high = items.length; // low items fit (at least one is shown), high do not
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    apply(smallest, middle);
+    if (fits()) low = middle;
+    else high = middle;
+  }
+  apply(smallest, low);
+  return count - low;
 }
 
 const clipped = (label) => label.scrollHeight > label.clientHeight + 1;

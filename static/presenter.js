@@ -1,8 +1,10 @@
-// The presenter screen: live bars from the presenter WebSocket, keyboard control of the session.
+// The presenter screen: the live results of every question kind from the presenter WebSocket (views/: one
+// module per kind behind views/stage.js), the voting timer, keyboard control of the session.
 
 import { postJSON, readConfig, setNotice, Texts } from "./common.js";
-import { renderBars } from "./chart.js";
-import { fitChart, fitQuestion } from "./presenter-fit.js";
+import { fitQuestion } from "./presenter-fit.js";
+import { Countdown } from "./views/countdown.js";
+import { Stage } from "./views/stage.js";
 import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket, newestFrames } from "./live-socket.js";
 
 const config = readConfig();
@@ -14,9 +16,6 @@ const $ = (id) => document.getElementById(id);
 const stage = $("main");
 const questionText = $("question-text");
 const chartArea = $("chart-area");
-const chart = $("chart");
-const chartMore = $("chart-more");
-const hiddenNote = $("results-hidden");
 const voters = $("voters");
 const participants = $("participants");
 const votingState = $("voting-state");
@@ -24,37 +23,49 @@ const stateLost = $("state-lost");
 const connection = $("connection");
 const summary = $("summary");
 const toast = $("toast");
-const barTemplate = $("tpl-bar");
+const stageView = new Stage(
+  {
+    area: chartArea,
+    chart: $("chart"),
+    legend: $("scale-legend"),
+    cloud: $("cloud"),
+    wall: $("wall"),
+    board: $("leaderboard"),
+    more: $("chart-more"),
+    empty: $("no-answers"),
+    hiddenNote: $("results-hidden"),
+    barTemplate: $("tpl-bar"),
+  },
+  texts,
+);
+const countdown = new Countdown($("countdown"), texts);
 
 const SUMMARY_EVERY = 8000; // screen readers hear the numbers at most this often
 const NOTICE_DELAY = 1500;
 
 let current = config.initial;
 
-// Fitting (presenter-fit.js) runs when the question changes and when the space for it changes (a resize, a
-// notice above the question); a vote only changes numbers in rows of a fixed size.
+// Fitting (presenter-fit.js, the views' fit) runs when the question or the view's structure changes and when
+// the space for it changes (a resize, a notice above the question); a vote only changes numbers in rows of a
+// fixed size (the word cloud lays itself out on every frame, keeping words in place).
 let fittedFor = "";
 function fitStage() {
   fitQuestion(stage, questionText);
-  fitChart(chartArea, chart, chartMore, texts);
+  stageView.fit();
   fittedFor = `${stage.clientWidth}x${stage.clientHeight}:${chartArea.clientHeight}`;
 }
 
+function headingOf(message) {
+  if (message.leaderboard) return texts.t("leaderboard");
+  return message.question ? message.question.text : texts.t("no_question");
+}
+
 function render(message, { refit = false } = {}) {
-  const question = message.question;
-  const previousQuestion = chart.dataset.question || "";
-  const questionChanged = questionText.textContent !== (question ? question.text : texts.t("no_question"));
-  if (questionChanged) questionText.textContent = question ? question.text : texts.t("no_question");
-  const visible = Boolean(message.results_visible && question);
-  if (visible) {
-    renderBars(chart, barTemplate, question.id, question.options, message.voters, texts);
-  } else {
-    // Hidden results leave no numbers in the page at all: the screen is shared.
-    chart.replaceChildren();
-    chart.dataset.question = "";
-  }
-  chart.hidden = !visible;
-  hiddenNote.hidden = !question || Boolean(message.results_visible);
+  const heading = headingOf(message);
+  const headingChanged = questionText.textContent !== heading;
+  if (headingChanged) questionText.textContent = heading;
+  const timerMoved = countdown.update(message);
+  const stageChanged = stageView.render(message);
   voters.textContent = texts.n("voters", message.voters || 0);
   participants.textContent =
     message.participants === null || message.participants === undefined
@@ -63,7 +74,7 @@ function render(message, { refit = false } = {}) {
   votingState.textContent = message.voting_open ? texts.t("voting_open") : texts.t("voting_closed");
   votingState.className = message.voting_open ? "open" : "closed";
   stateLost.hidden = !message.state_lost;
-  if (refit || questionChanged || (chart.dataset.question || "") !== previousQuestion) fitStage();
+  if (refit || headingChanged || timerMoved || stageChanged) fitStage();
   scheduleSummary();
 }
 
@@ -74,18 +85,12 @@ let lastSummary = "";
 function summaryText() {
   const message = current;
   const question = message.question;
-  if (!question) return texts.t("no_question");
-  const parts = [texts.t("summary_question", { text: question.text }), texts.n("voters", message.voters || 0) + "."];
-  if (!message.results_visible) {
-    parts.push(texts.t("results_hidden") + ".");
-  } else {
-    for (const option of question.options) {
-      const fraction = message.voters > 0 ? option.votes / message.voters : 0;
-      parts.push(
-        texts.t("summary_option", { label: option.label, votes: texts.n("votes", option.votes), percent: texts.percent(fraction) }),
-      );
-    }
-  }
+  if (!question && !message.leaderboard) return texts.t("no_question");
+  const parts = [];
+  if (question) parts.push(texts.t("summary_question", { text: question.text }), texts.n("voters", message.voters || 0) + ".");
+  if (question && !message.results_visible && !message.leaderboard) parts.push(texts.t("results_hidden") + ".");
+  parts.push(...stageView.summary(message));
+  if (countdown.over) parts.push(texts.t("times_up") + ".");
   parts.push((message.voting_open ? texts.t("voting_open") : texts.t("voting_closed")) + ".");
   return parts.join(" ");
 }

@@ -169,12 +169,33 @@ def live_strings(page: Page) -> dict[str, Any]:
             "participants_unknown": _("Connected: –"),
             "key_rotated": _("A new host key was made: the old host and presenter links no longer work. "
                              "Use the links below."),
+            # The presenter's question kinds (static/views/).
+            "other": _("Other"),
+            "correct_answer": _("Correct answer"),
+            "time_left": _("Time left: %(time)s"),
+            "times_up": _("Time's up"),
+            "leaderboard": _("Leaderboard"),
+            "no_answers": _("No answers yet."),
+            "average_rank": _("avg. place %(rank)s"),
+            "summary_words": _("Most frequent words: %(words)s."),
+            "summary_entry": _("Answer: %(text)s"),
+            "summary_statement": _("%(label)s: average %(average)s, %(ratings)s."),
+            "summary_ranked": _("Place %(place)s: %(label)s, %(points)s, average place %(rank)s."),
+            "summary_correct": _("Correct answer: %(labels)s."),
+            "summary_standing": _("%(rank)s. %(name)s: %(points)s, correct answers: %(correct)s."),
         },
         "plurals": {
             "voters": page.plural_forms("%(num)d person voted", "%(num)d people voted"),
             "participants": page.plural_forms("%(num)d person connected", "%(num)d people connected"),
             "votes": page.plural_forms("%(num)d vote", "%(num)d votes"),
             "more_options": page.plural_forms("+%(num)d more option", "+%(num)d more options"),
+            "more_words": page.plural_forms("+%(num)d more word", "+%(num)d more words"),
+            "more_entries": page.plural_forms("+%(num)d more answer", "+%(num)d more answers"),
+            "more_statements": page.plural_forms("+%(num)d more statement", "+%(num)d more statements"),
+            "more_places": page.plural_forms("+%(num)d more place", "+%(num)d more places"),
+            "points": page.plural_forms("%(num)d point", "%(num)d points"),
+            "ratings": page.plural_forms("%(num)d rating", "%(num)d ratings"),
+            "entries": page.plural_forms("%(num)d answer", "%(num)d answers"),
         },
     }
 

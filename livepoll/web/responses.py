@@ -3,6 +3,7 @@ document (web/openapi.py), so the documentation cannot drift from the bytes. Fie
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
@@ -155,8 +156,9 @@ class LiveState(Shape):
 
     @classmethod
     def of(cls, state: model.LiveState, **more: Any) -> Self:
+        # Open now: a timer that ran out closed voting, though nobody stored the close.
         return cls(
-            current=state.current, voting_open=state.voting_open, results_visible=state.results_visible,
+            current=state.current, voting_open=state.open_at(time.time()), results_visible=state.results_visible,
             results_on_phones=state.results_on_phones, **more,
         )
 
