@@ -61,6 +61,8 @@ class PresenterFrame(Shape):
     question_count: Annotated[int, Field(ge=0)] = 0
     translation: Annotated[Omittable[Translation], Field(
         description="The texts in the second language the presenter shows (stacked under the first).")] = None
+    clean_screen: Annotated[bool, Field(
+        description="Clean mode, set from the host panel: no join banner, key help or language bar.")] = False
 
 
 class ParticipantFrame(Shape):

@@ -104,6 +104,7 @@ def presenter_model(snapshot: Snapshot, *, host: bool = False, board: Sequence[P
         qa_visible=state.qa_visible if snapshot.qa.enabled else None,
         language=language,
         translation=_translation(original),
+        clean_screen=state.clean_screen,
         **_placing(snapshot),  # type: ignore[arg-type]
     )
 

@@ -104,6 +104,8 @@ class LiveState:
     qa_open: bool = True
     qa_visible: bool = False
     qa_pinned: str | None = None
+    # The presenter's clean mode: no join banner, key help or language bar on the projected screen.
+    clean_screen: bool = False
 
     def open_at(self, now: float) -> bool:
         """Whether voting is open at `now`: opened by the host and its deadline, if any, not yet passed."""
@@ -137,6 +139,8 @@ class ControlAction(enum.StrEnum):
     QA_CLOSE = "qa_close"
     SHOW_QA = "show_qa"
     HIDE_QA = "hide_qa"
+    CLEAN_SCREEN = "clean_screen"
+    FULL_SCREEN = "full_screen"
 
 
 # A timer set with `open` runs at most this long.
@@ -264,6 +268,8 @@ def decide_control(
         if action in (ControlAction.QA_OPEN, ControlAction.QA_CLOSE):
             return Change(replace(state, qa_open=action is ControlAction.QA_OPEN))
         return Change(replace(state, qa_visible=action is ControlAction.SHOW_QA))
+    if action in (ControlAction.CLEAN_SCREEN, ControlAction.FULL_SCREEN):
+        return Change(replace(state, clean_screen=action is ControlAction.CLEAN_SCREEN))
     if action in (ControlAction.SHOW_LEADERBOARD, ControlAction.HIDE_LEADERBOARD):
         return Change(replace(state, leaderboard=action is ControlAction.SHOW_LEADERBOARD))
     if action in (ControlAction.SHOW_RESULTS, ControlAction.HIDE_RESULTS):

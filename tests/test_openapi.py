@@ -83,7 +83,8 @@ def test_presenter_frames_keep_their_bytes() -> None:
     options = [{"id": "o1", "label": "Tak", "votes": 4}, {"id": "o2", "label": "Ні, дякую", "votes": 1}]
     common = {"voting_open": False, "results_visible": True, "results_on_phones": False, "participants": 250}
     # Fields added later come last: what the session is (a snapshot without its session gets the defaults).
-    added = {"title": "", "language": "pl", "mode": "live", "question_number": None, "question_count": 0}
+    added = {"title": "", "language": "pl", "mode": "live", "question_number": None, "question_count": 0,
+             "clean_screen": False}
     head = {"type": "results", "seq": 17, "epoch": "448fe52f", "state_lost": True}
     with_question = {**head, "question": {**QUESTION, "options": options, "voters": 5}, "voters": 5, **common, **added}
     without = {**head, "question": None, "voters": 0, **common, **added}

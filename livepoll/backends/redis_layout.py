@@ -152,6 +152,7 @@ def state_fields(session: Session) -> list[str]:
         "board", flag(state.leaderboard),
         "qa_open", flag(state.qa_open),
         "qa_visible", flag(state.qa_visible),
+        "clean", flag(state.clean_screen),
         "qa_pinned", state.qa_pinned or "",
         "dv", str(session.definition),
     ]
@@ -172,6 +173,7 @@ def live_state(fields: dict[str, str]) -> LiveState:
         leaderboard=fields.get("board") == "1",
         qa_open=fields.get("qa_open", "1") == "1",
         qa_visible=fields.get("qa_visible") == "1",
+        clean_screen=fields.get("clean") == "1",
         qa_pinned=fields.get("qa_pinned") or None,
     )
 
