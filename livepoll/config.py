@@ -41,9 +41,13 @@ class Settings(BaseSettings):
     # Per-message deflate costs ~35 KiB per idle socket and prevents sending one encoded frame to all.
     ws_per_message_deflate: bool = False
 
-    # Coalescing: at most this many snapshots per second to a presenter screen, and to phones.
+    # Coalescing: at most this many snapshots per second to a presenter screen on average, and to phones.
     presenter_rate: float = Field(default=10.0, gt=0, le=60)
     phone_rate: float = Field(default=2.0, gt=0, le=10)
+    # After a quiet spell up to this many presenter frames go out at once (a lone ballot shows without
+    # waiting for a tick), never closer together than presenter_min_gap seconds.
+    presenter_burst: int = Field(default=3, ge=1, le=20)
+    presenter_min_gap: float = Field(default=0.02, ge=0.0, le=1.0)
 
     # Request bodies (web/bodies.py). A ballot or a control is < 1 KiB. Creating a session carries every
     # question: the largest valid one (100 questions x 30 options at their longest) is ~650,000 characters,

@@ -152,6 +152,8 @@ class Room:
     participant_frames: dict[str | None, str] = field(default_factory=dict)
     participant_key: object = None
     last_tick: float = 0.0
+    tokens: float = 0.0  # ticks the room may make at once (LiveHub._tokens)
+    tokens_at: float = 0.0
     last_phone_results: float = 0.0
     dirty: bool = False
     timer: asyncio.TimerHandle | None = None
@@ -186,11 +188,16 @@ class Room:
 
 class LiveHub:
     def __init__(
-        self, backend: Backend, presenter_rate: float = 10.0, phone_rate: float = 2.0, language: str = "pl"
+        self, backend: Backend, presenter_rate: float = 10.0, phone_rate: float = 2.0, language: str = "pl",
+        burst: int = 3, min_gap: float = 0.02,
     ) -> None:
         self.backend = backend
         self.language = language  # of the friendly names on the leaderboard
-        self.tick_interval = 1.0 / presenter_rate
+        # Ticks of a room follow a token bucket: `presenter_rate` a second on average, up to `burst` at once
+        # after a quiet spell, never closer than `min_gap`: a lone ballot shows at once, a flood is coalesced.
+        self.tick_rate = presenter_rate
+        self.burst = burst
+        self.min_gap = min_gap
         self.phone_interval = 1.0 / phone_rate
         self.rooms: dict[str, Room] = {}
         self.encodes = 0
@@ -306,8 +313,17 @@ class LiveHub:
     def _schedule(self, room: Room) -> None:
         if room.timer is not None or room.ticking is not None or room.first_frames is None:
             return
-        delay = max(0.0, room.last_tick + self.tick_interval - time.monotonic())
+        now = time.monotonic()
+        tokens = self._tokens(room, now)
+        wait_token = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.tick_rate
+        delay = max(0.0, wait_token, room.last_tick + self.min_gap - now)
         room.timer = asyncio.get_running_loop().call_later(delay, self._start_tick, room)
+
+    def _tokens(self, room: Room, now: float) -> float:
+        """The room's tick tokens at `now`: refilled at `tick_rate` a second up to `burst`."""
+        room.tokens = min(float(self.burst), room.tokens + (now - room.tokens_at) * self.tick_rate)
+        room.tokens_at = now
+        return room.tokens
 
     def _start_tick(self, room: Room) -> None:
         room.timer = None
@@ -317,6 +333,7 @@ class LiveHub:
     async def _tick(self, room: Room) -> None:
         room.dirty = False
         room.last_tick = time.monotonic()
+        room.tokens = max(0.0, self._tokens(room, room.last_tick) - 1.0)
         try:
             snapshot = await self.backend.snapshot(room.code)
         except Exception:

@@ -141,7 +141,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         app.state.backend = store
         app.state.polls = Polls(store, secret, words_rules(Blocklist.load(settings.blocklist_file)))
         app.state.credentials = Credentials(settings, secret, admin_token)
-        app.state.hub = LiveHub(store, settings.presenter_rate, settings.phone_rate)
+        app.state.hub = LiveHub(store, settings.presenter_rate, settings.phone_rate,
+                                burst=settings.presenter_burst, min_gap=settings.presenter_min_gap)
         app.state.guesses = GuessLimiter(store, secret)
         sweeper = asyncio.create_task(_sweep_expired(store, settings), name="livepoll-retention")
         try:
