@@ -95,29 +95,28 @@ async def test_every_kind_renders_its_own_form_without_javascript(api: LivepollC
 
 
 @pytest.mark.parametrize(
-    ("kind", "fields", "counted", "shown"),
+    ("kind", "fields", "counted", "shown", "on_phones"),
     [
         ("choice", [("choices", "other"), ("other_text", "  Kultura  ")], ({"other": 1}, ["Kultura"]),
-         ['value="other" id="opt-other" checked', 'value="Kultura"']),
-        ("choice", [("choices", "o2"), ("other_text", "ignored without other")], ({"o2": 1}, []),
-         ['value="o2" id="opt-o2" checked']),
+         ['value="other" id="opt-other" checked', 'value="Kultura"'],
+         ['<span class="bar-label">Other</span>', '<span class="bar-value">1 · 100%</span>']),
         ("wordcloud", [("entries", "Miasta"), ("entries", ""), ("entries", "miasto"), ("entries", "rower")],
-         {"miasto": 1, "rower": 1}, ['value="Miasta"', 'value="rower"', "Counted:"]),
+         {"miasto": 1, "rower": 1}, ['value="Miasta"', 'value="rower"', "Counted:"],
+         ['<span class="user-text">Miasta</span> <span class="count">1</span>']),
         ("open", [("text", "Więcej zieleni\r\nmniej aut")], ["Więcej zieleni\nmniej aut"],
-         ["Your entries", "Więcej zieleni\nmniej aut"]),
+         ["Your entries", "Więcej zieleni\nmniej aut"], ['<li class="user-text">Więcej zieleni\nmniej aut</li>']),
         ("scale", [("rating-s2", "4")], {"s1": [0, 0, 0, 0, 0], "s2": [0, 0, 0, 1, 0]},
-         ['value="4" id="rating-s2-4" checked']),
+         ['value="4" id="rating-s2-4" checked'], ["Average: – · 0 ratings", "Average: 4 · 1 rating"]),
         ("ranking", [("rank-1", "o3"), ("rank-2", "o1"), ("rank-3", "o2")], [("o3", 3), ("o1", 2), ("o2", 1)],
-         ['<option value="o3" selected>']),
-        ("quiz", [("choices", "o2")], ({"o2": 1}, None), ['value="o2" id="opt-o2" checked']),
+         ['<option value="o3" selected>'], ['<span class="bar-value">Score 3 · average place 1</span>']),
     ],
 )
 async def test_each_kinds_form_post_is_counted_and_shown_as_counted(
     api: LivepollClient, server: ServerProcess, kind: str, fields: list[tuple[str, str]], counted: object,
-    shown: list[str],
+    shown: list[str], on_phones: list[str],
 ) -> None:
     """A form post answers 303 back to the page; /results holds exactly that ballot; the next page shows it
-    as counted (from the server)."""
+    as counted (from the server), and the kind's results once the host shows them on phones."""
     code, key, question = await session_on(api, kind)
     phone = await phone_on(api, code)
     response = await post_form(phone, server, code, [("question", question), *fields])
@@ -127,6 +126,11 @@ async def test_each_kinds_form_post_is_counted_and_shown_as_counted(
     assert re.search(r'class="success">\s*Your (vote is counted|answer is counted|entry was sent)', status_of(html))
     for needle in shown:
         assert needle in html, needle
+    assert 'id="phone-results" class="phone-results" aria-labelledby="phone-results-title" hidden' in html
+    assert (await api.control(code, key, "show_on_phones")).status_code == 200
+    results = (await phone.get(f"/{code}?lang=en")).text.split('id="phone-results"')[1]
+    for needle in on_phones:
+        assert needle in results, needle
 
 
 LONG = "x" * 201
@@ -155,7 +159,6 @@ LONG = "x" * 201
         ("ranking", [("rank-1", "o1"), ("rank-2", "o1"), ("rank-3", "o2")], "invalid_order",
          "the same option was chosen for two places"),
         ("ranking", [("rank-1", "o1"), ("rank-2", "o2")], "invalid_order", "Put every option in order"),
-        ("quiz", [("choices", "o1"), ("choices", "o2")], "too_many_choices", "You can choose at most 1 option."),
     ],
 )
 async def test_form_refusals_are_explained_and_change_nothing(
@@ -234,11 +237,16 @@ async def test_a_revealed_quiz_says_right_or_wrong_and_the_place(api: LivepollCl
     right, wrong = await phone_on(api, code), await phone_on(api, code)
     await post_form(right, server, code, [("question", question), ("choices", "o2")])
     await post_form(wrong, server, code, [("question", question), ("choices", "o1")])
+    assert (await api.control(code, key, "show_on_phones")).status_code == 200
+    before = (await right.get(f"/{code}?lang=en")).text
+    assert "correct" not in before.split('id="question-area"')[1].split('id="lp-config"')[0]  # not before the reveal
+    assert '"correct"' not in before
     response = await api.post(f"/api/v1/sessions/{code}/control", json={"action": "reveal", "question": question},
                               headers=api.host_headers(key))
     assert response.status_code == 200
     html = (await right.get(f"/{code}?lang=en")).text
     assert "✓ Right!" in html and "You earned 100 points." in html and "Your score: 100 · 1st of 2" in html
     assert '<span class="option-note">✓ correct answer</span>' in html
+    assert '<span class="bar-label">✓ Warszawa (correct answer)</span>' in html.split('id="phone-results"')[1]
     html = (await wrong.get(f"/{code}?lang=pl")).text
     assert "✗ Niepoprawnie." in html and "Zdobywasz 0 punktów." in html and "Miejsce 2 z 2" in html

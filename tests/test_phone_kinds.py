@@ -67,6 +67,19 @@ async def control(api: LivepollClient, code: str, key: str, **body: object) -> N
     assert response.status_code == 200, response.text
 
 
+async def shows(page: Any, selector: str, texts: list[str]) -> None:
+    """Wait until the elements matching `selector` read `texts` (whitespace squeezed)."""
+    try:
+        await page.wait_for_function(
+            """([s, want]) => JSON.stringify([...document.querySelectorAll(s)]
+                 .map(e => e.textContent.replace(/\\s+/g, " ").trim())) === JSON.stringify(want)""",
+            arg=[selector, texts], timeout=UI_WAIT,
+        )
+    except Exception:
+        found = await page.eval_on_selector_all(selector, "items => items.map(i => i.textContent)")
+        raise AssertionError(f"{selector}: expected {texts}, found {found}") from None
+
+
 async def tab_to(page: Any, selector: str) -> None:
     """Press Tab until the focused element matches `selector` (keyboard only, no pointer)."""
     for _ in range(MAX_TABS):
@@ -80,8 +93,10 @@ async def test_a_phone_answers_every_kind_and_the_server_counts_exactly_that(
     browser: Any, api: LivepollClient, server: ServerProcess
 ) -> None:
     """One session with a question of each kind: the phone answers each through the page; /results holds
-    exactly that ballot, and a second tab shows it from the server."""
+    exactly that ballot, a second tab shows it from the server, and the kind's results show on the phone
+    while the host shows them there."""
     code, key, _ = await api.create_session(questions=EVERY_KIND)
+    assert (await api.control(code, key, "show_on_phones")).status_code == 200
     console = Console()
     phone = await open_phone(browser, server, code, console)
 
@@ -97,6 +112,7 @@ async def test_a_phone_answers_every_kind_and_the_server_counts_exactly_that(
     tab = await second_tab(phone, server, code, console)
     assert await tab.is_checked("#opt-other") and await tab.input_value("#other-text") == "Kultura"
     await tab.close()
+    await shows(phone, "#phone-chart .bar-row", ["Transport 0 · 0%", "Mieszkania 0 · 0%", "Other 1 · 100%"])
 
     # word cloud: forms of one word count once, and the page lists what was counted
     await goto(api, phone, code, key, "q2")
@@ -114,6 +130,7 @@ async def test_a_phone_answers_every_kind_and_the_server_counts_exactly_that(
     assert [await tab.input_value(f"#entry-{n}") for n in (1, 2, 3)] == ["Miasta", "rower", ""]
     assert "Counted: Miasta, rower" in (await tab.text_content("#counted-view") or "")
     await tab.close()
+    await shows(phone, "#phone-extra .top-words li", ["Miasta 1", "rower 1"])
 
     # open text: line breaks kept, "waiting for approval" on a moderated question, one's own entries listed
     await goto(api, phone, code, key, "q3")
@@ -128,6 +145,9 @@ async def test_a_phone_answers_every_kind_and_the_server_counts_exactly_that(
     tab = await second_tab(phone, server, code, console)
     assert await tab.inner_text("#counted-view li") == "Więcej zieleni\nmniej aut"
     await tab.close()
+    await shows(phone, "#phone-extra p", ["No answers yet."])  # pending: not on screens
+    await control(api, code, key, action="approve_entry", question="q3", entry=entries[0]["id"])
+    await shows(phone, "#phone-extra .entry-wall li", ["Więcej zieleni mniej aut"])
 
     # scale with two statements: only the rated one counts
     await goto(api, phone, code, key, "q4")
@@ -146,6 +166,7 @@ async def test_a_phone_answers_every_kind_and_the_server_counts_exactly_that(
     tab = await second_tab(phone, server, code, console)
     assert await tab.is_checked("#rating-s1-5") and await tab.is_checked("#rating-s2-2")
     await tab.close()
+    await shows(phone, "#phone-extra .scale-result p", ["Average: 5 · 1 rating", "Average: 2 · 1 rating"])
 
     # ranking by touch: the last option moved to the top
     await goto(api, phone, code, key, "q5")
@@ -159,6 +180,8 @@ async def test_a_phone_answers_every_kind_and_the_server_counts_exactly_that(
     order = await tab.eval_on_selector_all("#ranking-list > li", "items => items.map(i => i.dataset.option)")
     assert order == ["o3", "o1", "o2"]
     await tab.close()
+    await shows(phone, "#phone-chart .bar-row", ["Szkoły Score 3 · average place 1", "Zieleń Score 2 · average place 2",
+                                                 "Drogi Score 1 · average place 3"])
 
     # quiz: a pick, counted
     await goto(api, phone, code, key, "q6")
@@ -168,6 +191,10 @@ async def test_a_phone_answers_every_kind_and_the_server_counts_exactly_that(
     tab = await second_tab(phone, server, code, console)
     assert await tab.is_checked("#opt-o2")
     await tab.close()
+    await shows(phone, "#phone-chart .bar-row", ["Kraków 0 · 0%", "Warszawa 1 · 100%", "Gdańsk 0 · 0%"])
+    await control(api, code, key, action="reveal", question="q6")
+    await shows(phone, "#phone-chart .bar-row", ["Kraków 0 · 0%", "✓ Warszawa (correct answer) 1 · 100%",
+                                                 "Gdańsk 0 · 0%"])
     assert console.unexpected() == []
 
 

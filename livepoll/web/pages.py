@@ -21,7 +21,7 @@ from livepoll.kinds import ResultsView, points_earned
 from livepoll.leaderboard import NAMES
 from livepoll.live_frames import timer
 from livepoll.model import PollError, Session, ballot_fields, normalize_join_code
-from livepoll.questions import OTHER, Question, QuestionKind
+from livepoll.questions import Question, QuestionKind
 from livepoll.shapes import dump_public, dump_results, public_question, results_of
 from livepoll.web import doors, pages_admin, pages_host
 from livepoll.web.limits import TooManyAttempts
@@ -35,6 +35,7 @@ from livepoll.web.pages_ballots import (
     participant_limits,
     participant_strings,
     place_text,
+    results_for_page,
     vote_error_message,
 )
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
@@ -48,21 +49,6 @@ MAX_VOTE_FIELDS = 64
 MAX_FIELD_BYTES = 4096
 # What the no-JavaScript nickname form may send: a token field and the name.
 MAX_NAME_FIELDS = 4
-
-
-def results_rows(question: Question, options: list[dict[str, Any]], voters: int, other: str) -> list[dict[str, Any]]:
-    """Bars of a choice or quiz question's results, with the option `other` named in the page's language."""
-    correct = set(question.correct)
-    return [
-        {
-            "id": option["id"],
-            "label": option["label"] or (other if option["id"] == OTHER else ""),
-            "votes": option["votes"],
-            "percent": 0.0 if voters == 0 else option["votes"] * 100.0 / voters,
-            "correct": option["id"] in correct,
-        }
-        for option in options
-    ]
 
 
 async def phone_results(request: Request, session: Session) -> dict[str, Any] | None:
@@ -195,11 +181,7 @@ async def participant(request: Request) -> Response:
         "public": public,
         "voting_open": voting_open,
         "remaining_s": None if remaining is None else -(-remaining // 1000),
-        "results": None if results is None or question is None else {
-            **results,
-            "rows": results_rows(question, results["options"], results["voters"], other)
-            if question.kind in (QuestionKind.CHOICE, QuestionKind.QUIZ) else [],
-        },
+        "results": None if results is None else results_for_page(results, page.lang, other),
         "view": form_view(question, mine, params if error else None) if question is not None else None,
         "other_label": other,
         "voted": mine is not None and not error,

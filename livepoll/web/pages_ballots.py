@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from babel.numbers import format_decimal
 from pydantic import ValidationError
 from starlette.datastructures import FormData, QueryParams
 
@@ -130,6 +131,30 @@ def form_view(question: Question, mine: Mapping[str, object] | None,
         if any(k.startswith(RANK) for k in typed):
             view["order"] = [typed.get(f"{RANK}{n}", "") for n in range(1, len(question.options) + 1)]
     return view
+
+
+def results_for_page(results: Mapping[str, Any], lang: str, other: str) -> dict[str, Any]:
+    """A question's results (as phones get them) ready for the template: choice and quiz bars with their
+    percent, the option `other` named, the correct options marked only when the results carry them (after
+    the reveal); averages as the page's language writes numbers."""
+    ready = dict(results)
+    voters = int(results["voters"])
+    if results["kind"] in ("choice", "quiz"):
+        correct = set(results.get("correct") or ())
+        ready["rows"] = [{
+            "id": o["id"], "votes": o["votes"], "correct": o["id"] in correct,
+            "label": o["label"] or (other if o["id"] == OTHER else ""),
+            "percent": 0.0 if voters == 0 else o["votes"] * 100.0 / voters,
+        } for o in results["options"]]
+    if results["kind"] == "ranking":
+        ready["options"] = [{**o, "average_rank": _decimal(o["average_rank"], lang)} for o in results["options"]]
+    if results["kind"] == "scale":
+        ready["statements"] = [{**s, "average": _decimal(s["average"], lang)} for s in results["statements"]]
+    return ready
+
+
+def _decimal(value: float | None, lang: str) -> str:
+    return "–" if value is None else format_decimal(value, locale=lang)
 
 
 def participant_limits() -> dict[str, int]:
@@ -283,7 +308,7 @@ def participant_strings(page: Page) -> dict[str, Any]:
             "nickname_error_name_not_allowed": nickname_error_message(page, "name_not_allowed"),
             "nickname_error_generic": nickname_error_message(page, "generic"),
             "average": _("Average: %(average)s"),
-            "ranking_value": _("%(score)s points · average place %(rank)s"),
+            "ranking_value": _("Score %(score)s · average place %(rank)s"),
             "no_answers": _("No answers yet."),
             **{f"error_{code}": vote_error_message(page, code) for code in ERROR_CODES},
             **per_kind,
