@@ -1,16 +1,20 @@
 """The participant page without JavaScript, for every kind of question, against a real server on both backends:
 the server-rendered form of each kind, its form post counted exactly (and shown as counted on the next page),
 each refusal explained in words by its API error code with nothing counted, ranking selects that repeat an
-option refused (and kept as sent), the nickname form, and a revealed quiz's outcome."""
+option refused (and kept as sent), the nickname form, and a revealed quiz's outcome. Also the API's own
+error codes for the lengths of ballot fields, which the page's messages rely on."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from support.server import LivepollClient, ServerProcess
+from websockets.asyncio.client import connect
 
 KINDS: list[dict[str, object]] = [
     {"kind": "choice", "text": "Co jest najważniejsze?", "options": ["Transport", "Mieszkania"], "other": True},
@@ -250,3 +254,34 @@ async def test_a_revealed_quiz_says_right_or_wrong_and_the_place(api: LivepollCl
     assert '<span class="bar-label">✓ Warszawa (correct answer)</span>' in html.split('id="phone-results"')[1]
     html = (await wrong.get(f"/{code}?lang=pl")).text
     assert "✗ Niepoprawnie." in html and "Zdobywasz 0 punktów." in html and "Miejsce 2 z 2" in html
+
+
+@pytest.mark.parametrize(
+    ("kind", "ballot", "error"),
+    [
+        ("choice", {"choices": ["other"], "other_text": " \u202e "}, "other_text_required"),
+        ("choice", {"choices": ["other"], "other_text": "x" * 201}, "other_text_too_long"),
+        ("wordcloud", {"entries": ["y" * 41]}, "entry_too_long"),
+        ("wordcloud", {"entries": ["ok", "  "]}, "empty_entry"),
+        ("wordcloud", {"entries": [str(n) for n in range(11)]}, "too_many_entries"),
+        ("open", {"text": "z" * 501}, "entry_too_long"),
+        ("open", {"text": "\u2066 \n "}, "empty_entry"),
+    ],
+)
+async def test_api_refuses_ballot_lengths_with_the_kinds_error_codes(
+    api: LivepollClient, server: ServerProcess, kind: str, ballot: dict[str, object], error: str
+) -> None:
+    """docs/api.md promises the kinds' codes for these limits (the page explains each one); the request model
+    checks the lengths first and must answer with the same codes, over HTTP and over the socket."""
+    code, key, question = await session_on(api, kind)
+    phone = await phone_on(api, code)
+    response = await phone.post(f"/api/v1/sessions/{code}/votes", json={"question": question, **ballot})
+    assert (response.status_code, response.json()["error"]) == (422, error), response.text
+    cookie = "; ".join(f"{name}={value}" for name, value in phone.cookies.items())
+    async with connect(server.ws_url(f"/ws/v1/sessions/{code}"), additional_headers={"Cookie": cookie},
+                                  open_timeout=10) as ws:
+        await ws.send(json.dumps({"type": "vote", "question": question, **ballot, "ref": "r1"}))
+        while (frame := json.loads(await asyncio.wait_for(ws.recv(), 10)))["type"] not in ("ack", "error"):
+            pass
+    assert (frame["type"], frame["error"], frame["ref"]) == ("error", error, "r1")
+    assert (await question_results(api, code, key, question))["voters"] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -31,7 +32,7 @@ from livepoll.web.responses import (
     SessionSummary,
     json_response,
 )
-from livepoll.web.schemas import ControlIn, NicknameIn, SessionIn, VoteIn, draft_of
+from livepoll.web.schemas import ControlIn, NicknameIn, SessionIn, VoteIn, ballot_refusal, draft_of
 from livepoll.web.state import credentials_of, polls_of
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -39,12 +40,18 @@ Body = TypeVar("Body", bound=BaseModel)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-async def parse_body(request: Request, model: type[Body]) -> Body:
-    """The body as `model`; its size is bounded before it is read (web/bodies.py)."""
+async def parse_body(
+    request: Request, model: type[Body], refusal: Callable[[ValidationError], PollError | None] | None = None
+) -> Body:
+    """The body as `model`; its size is bounded before it is read (web/bodies.py). `refusal` may name a
+    more precise error than `invalid_body`."""
     body = await request.body()
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
+        precise = refusal(exc) if refusal is not None else None
+        if precise is not None:
+            raise precise from None
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise PollError("invalid_body", f"{where}: {first['msg']}", 422) from None
@@ -157,7 +164,7 @@ async def cast_vote(request: Request) -> Response:
     participant = _participant_or_401(request, "vote")
     if isinstance(participant, Response):
         return participant
-    body = await parse_body(request, VoteIn)
+    body = await parse_body(request, VoteIn, ballot_refusal)
     polls = polls_of(request)
     ballot = body.ballot()
     await doors.public(request, code, lambda: polls.vote(code, participant, body.question, ballot))

@@ -23,7 +23,7 @@ from livepoll.kinds.entries import MAX_ENTRY_CHARS, MAX_WORD_CHARS
 from livepoll.leaderboard import MAX_NAME_CHARS
 from livepoll.questions import OTHER, Question, QuestionKind
 from livepoll.web.pages_base import Page
-from livepoll.web.schemas import VoteIn
+from livepoll.web.schemas import VoteIn, ballot_refusal
 
 RATING, RANK = "rating-", "rank-"
 # Results on phones are kept light (cheap phones): the top words of a cloud, the newest entries of a wall.
@@ -32,11 +32,9 @@ MAX_PHONE_ENTRIES = 50
 # Ids in the address after a refused form (choices, ratings, places): only id-sized values are echoed back.
 MAX_ECHOED_CHARS = 32
 
-# A refused field of the request model, as the API error code the page explains: (too short, too long).
+# A refused field of the request model that is not a text length (schemas.ballot_refusal names those), as the
+# API error code the page explains: (too short, too long).
 FIELD_ERRORS = {
-    "other_text": ("other_text_required", "other_text_too_long"),
-    "entries": ("empty_entry", "entry_too_long"),
-    "text": ("empty_entry", "entry_too_long"),
     "ratings": ("invalid_rating", "invalid_rating"),
     "order": ("invalid_order", "invalid_order"),
     "choices": ("invalid_ballot", "too_many_choices"),
@@ -80,14 +78,13 @@ def form_ballot(form: FormData) -> tuple[str, BallotInput] | str:
 
 
 def _refusal(exc: ValidationError) -> str:
+    precise = ballot_refusal(exc)
+    if precise is not None:
+        return precise.code
     first = exc.errors()[0]
-    loc = first["loc"]
-    field = str(loc[0]) if loc else ""
-    too_long = "too_long" in first["type"]
-    if field == "entries" and len(loc) == 1:
-        return "too_many_entries" if too_long else "invalid_ballot"
+    field = str(first["loc"][0]) if first["loc"] else ""
     short, long = FIELD_ERRORS.get(field, ("invalid_body", "invalid_body"))
-    return long if too_long else short
+    return long if "too_long" in first["type"] else short
 
 
 def echoed_fields(form: FormData) -> list[tuple[str, str]]:

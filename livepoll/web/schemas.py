@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    ValidationError,
+)
 
 from livepoll.kinds.base import BallotInput
 from livepoll.kinds.choice import MAX_OTHER_CHARS, MAX_POINTS, MAX_QUIZ_OPTIONS, MAX_TIME_LIMIT, MIN_TIME_LIMIT
@@ -17,7 +26,7 @@ from livepoll.kinds.entries import (
 from livepoll.kinds.scale import MAX_LABEL_CHARS, MAX_RANKED, MAX_STATEMENTS
 from livepoll.kinds.scale import MAX_POINTS as MAX_SCALE_POINTS
 from livepoll.leaderboard import MAX_NAME_CHARS
-from livepoll.model import MAX_QUESTIONS, MAX_TIMER_SECONDS, MAX_TITLE_CHARS, Control, ControlAction
+from livepoll.model import MAX_QUESTIONS, MAX_TIMER_SECONDS, MAX_TITLE_CHARS, Control, ControlAction, PollError
 from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MIN_OPTIONS, Draft, QuestionKind
 from livepoll.text import clean_text
 
@@ -153,6 +162,31 @@ class BallotFields(Strict):
             choices=self.choices, other_text=self.other_text, entries=self.entries, text=self.text,
             ratings=self.ratings, order=self.order, ref=ref,
         )
+
+
+# Ballot texts whose length the request model checks (after cleaning) before the kind can: refused with the
+# kind's own codes, (too short, too long), as docs/api.md lists them. `entries` itself too long: too many words.
+BALLOT_LENGTH_CODES = {
+    "other_text": ("other_text_required", "other_text_too_long"),
+    "entries": ("empty_entry", "entry_too_long"),
+    "text": ("empty_entry", "entry_too_long"),
+}
+_LENGTH_ERRORS = ("string_too_short", "string_too_long", "too_short", "too_long")
+
+
+def ballot_refusal(exc: ValidationError) -> PollError | None:
+    """The kind's error for a ballot text of the wrong length, or None when the error is of another sort."""
+    first = exc.errors()[0]
+    loc, kind = first["loc"], first["type"]
+    field = str(loc[0]) if loc else ""
+    if kind not in _LENGTH_ERRORS or field not in BALLOT_LENGTH_CODES:
+        return None
+    if field == "entries" and len(loc) == 1:
+        code = "too_many_entries" if kind == "too_long" else "invalid_ballot"
+    else:
+        short, long = BALLOT_LENGTH_CODES[field]
+        code = long if kind.endswith("too_long") else short
+    return PollError(code, f"{'.'.join(str(p) for p in loc)}: {first['msg']}", 422)
 
 
 class VoteIn(BallotFields):
