@@ -3,8 +3,9 @@
 // JavaScript the same form posts to /{code}/vote.
 
 import { el } from "./ballot-parts.js";
+import { BallotSender } from "./ballot-sender.js";
 import { kindOf, wordingOf } from "./ballots.js";
-import { getJSON, postJSON, randomRef, readConfig, setNotice, Texts } from "./common.js";
+import { getJSON, readConfig, setNotice, Texts } from "./common.js";
 import { Countdown } from "./countdown.js";
 import { CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket } from "./live-socket.js";
 import { renderPhoneResults } from "./phone-results.js";
@@ -26,7 +27,6 @@ const resultsParts = {
   barTemplate: document.getElementById("tpl-bar"),
 };
 
-const ACK_TIMEOUT = 5000; // no ack over the socket in this time: send the same ballot over HTTP as well
 const POLL_EVERY = 4000; // polling fallback period (plus up to 2 s of jitter)
 const NOTICE_DELAY = 1500; // a reconnect that finishes sooner than this shows no banner
 const FALLBACK_AFTER = 2; // handshakes that never opened before polling starts
@@ -48,8 +48,6 @@ const local = new Map();
 const counted = new Map();
 /** question id -> {quiz, answered}: how a revealed quiz question went (the `ballot` frame's `quiz`) */
 const outcomes = new Map();
-/** the ballot not yet acknowledged: {question, fields, ref, timer, http, retries}; one ref until acked */
-let pending = null;
 
 function announce(text) {
   if (!announcer) return;
@@ -72,7 +70,7 @@ function learnBallot(questionId, ballot) {
   const before = counted.get(questionId);
   counted.set(questionId, ballot || null);
   const form = currentForm(questionId);
-  if (!form || (pending && pending.question === questionId)) return;
+  if (!form || sender.busy(questionId)) return;
   const mine = local.get(questionId);
   if (mine && mine.phase === "error") return; // keep what the participant was correcting
   if (JSON.stringify(before ?? null) !== JSON.stringify(ballot ?? null)) kindOf(state.question).show(form, state.question, ballot);
@@ -206,51 +204,12 @@ function castVote(form) {
     if (read.focus) form.querySelector(read.focus)?.focus();
     return;
   }
-  if (pending) clearTimeout(pending.timer);
-  pending = { question: question.id, fields: read.fields, ref: randomRef(), timer: null, http: false, retries: 0 };
   local.set(question.id, { phase: "sending" });
   render();
-  sendPending();
-}
-
-function sendPending() {
-  const ballot = pending;
-  if (!ballot) return;
-  clearTimeout(ballot.timer);
-  const sent = socket.send({ type: "vote", question: ballot.question, ...ballot.fields, ref: ballot.ref });
-  if (sent) {
-    ballot.timer = setTimeout(() => sendOverHttp(ballot), ACK_TIMEOUT);
-  } else {
-    sendOverHttp(ballot);
-  }
-}
-
-// The same ballot may travel both ways; the server counts it once (the same ballot again replaces it with
-// itself; an open-text entry is the same entry when its ref, or its text within a minute, repeats).
-async function sendOverHttp(ballot) {
-  if (pending !== ballot || ballot.http) return;
-  ballot.http = true;
-  const reply = await postJSON(`/api/v1/sessions/${code}/votes`, { question: ballot.question, ...ballot.fields });
-  ballot.http = false;
-  if (pending !== ballot) return;
-  if (reply.ok) {
-    accepted(ballot);
-  } else if (reply.network || reply.status >= 500 || reply.status === 401 || reply.status === 429) {
-    // Not stored: keep it and try again (401 means our cookie was just (re)issued).
-    local.set(ballot.question, { phase: reply.network ? "offline" : "sending" });
-    render();
-    ballot.retries += 1;
-    const delay = Math.min(10000, 1000 * 2 ** Math.min(ballot.retries, 4)) * (0.5 + Math.random() / 2);
-    ballot.timer = setTimeout(sendPending, delay);
-  } else {
-    refused(ballot, (reply.data && reply.data.error) || "generic");
-  }
+  sender.send(question.id, read.fields);
 }
 
 function accepted(ballot) {
-  if (pending !== ballot) return;
-  clearTimeout(ballot.timer);
-  pending = null;
   const question = state.question && state.question.id === ballot.question ? state.question : null;
   const kind = question ? kindOf(question) : null;
   const previous = counted.get(ballot.question);
@@ -266,18 +225,15 @@ function accepted(ballot) {
 }
 
 function refused(ballot, error) {
-  if (pending !== ballot) return;
-  clearTimeout(ballot.timer);
-  if (error === "unavailable") {
-    ballot.retries += 1;
-    ballot.timer = setTimeout(sendPending, Math.min(10000, 1000 * 2 ** Math.min(ballot.retries, 4)));
-    return;
-  }
-  pending = null;
   const question = state.question && state.question.id === ballot.question ? state.question : null;
   local.set(ballot.question, { phase: "error", message: errorMessage(error, question) });
   render();
   if (error === "limit_reached") refreshBallot(ballot.question);
+}
+
+function waiting(ballot, phase) {
+  local.set(ballot.question, { phase });
+  render();
 }
 
 /** Ask the server what it counted (the word cloud merges forms of a word; open text lists the entries). */
@@ -419,17 +375,15 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
       applyState(message, { fromSocket: true });
     } else if (message.type === "ballot") {
       applyBallot(message);
-    } else if (message.type === "ack" && pending && message.ref === pending.ref) {
-      accepted(pending);
-    } else if (message.type === "error" && pending && message.ref === pending.ref) {
-      refused(pending, message.error);
+    } else if (message.type === "ack" || message.type === "error") {
+      sender.handle(message);
     }
   },
   onStatus(status, detail) {
     if (status === "open") {
       stopPolling();
       connectionFine();
-      if (pending) sendPending();
+      sender.flush();
     } else if (status === "reconnecting") {
       if (detail.failures >= FALLBACK_AFTER) startPolling();
       if (pollTimer === null && (detail.delay > 0 || socket.everOpened)) {
@@ -440,6 +394,8 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
     }
   },
 });
+
+const sender = new BallotSender(code, socket, { accepted, refused, waiting });
 
 // A no-JavaScript round trip may have left ?error=…&c=… (or a nickname's result) in the address: take the
 // message over, then drop the parameters, so that a reload does not repeat an old message.

@@ -18,6 +18,9 @@ browser = test_browser.browser
 Console = test_browser.Console
 open_phone = test_browser.open_phone
 UI_WAIT = test_browser.UI_WAIT
+# The first word-cloud or open-text ballot on a server waits until its dictionaries are loaded (a few seconds;
+# far more on a loaded machine): such sends get this long (ms).
+WORDS_WAIT = 60_000
 # Tab presses allowed to reach a control from where the focus is (the page has a handful of stops before it).
 MAX_TABS = 40
 
@@ -48,9 +51,12 @@ async def goto(api: LivepollClient, phone: Any, code: str, key: str, question: s
     await phone.wait_for_selector(f'#vote-form[data-question="{question}"] #vote-button', timeout=UI_WAIT)
 
 
-async def send(phone: Any) -> None:
+async def send(phone: Any, wait_ms: float = UI_WAIT) -> None:
     await phone.tap("#vote-button")
-    await phone.wait_for_selector("#vote-status .success", timeout=UI_WAIT)
+    try:
+        await phone.wait_for_selector("#vote-status .success", timeout=wait_ms)
+    except Exception:
+        raise AssertionError(f"not counted: {await phone.text_content('#vote-status')!r}") from None
 
 
 async def second_tab(phone: Any, server: ServerProcess, code: str, console: Any) -> Any:
@@ -120,7 +126,7 @@ async def test_a_phone_answers_every_kind_and_the_server_counts_exactly_that(
     await phone.fill("#entry-2", "miasto")
     await phone.fill("#entry-3", "rower")
     assert "3 / 3" in (await phone.text_content("#words-count") or "")
-    await send(phone)
+    await send(phone, WORDS_WAIT)
     await phone.wait_for_function(
         "() => document.querySelector('#counted-view')?.textContent.includes('Miasta, rower')", timeout=UI_WAIT
     )
@@ -136,7 +142,7 @@ async def test_a_phone_answers_every_kind_and_the_server_counts_exactly_that(
     await goto(api, phone, code, key, "q3")
     await phone.fill("#open-text", "Więcej zieleni\nmniej aut")
     assert "24 / 500" in (await phone.text_content("#open-text-count") or "")
-    await send(phone)
+    await send(phone, WORDS_WAIT)
     assert "approves" in (await phone.text_content("#vote-status") or "")
     await phone.wait_for_selector("#counted-view li", timeout=UI_WAIT)
     assert await phone.input_value("#open-text") == ""
@@ -207,7 +213,7 @@ async def test_a_new_word_cloud_ballot_replaces_the_previous_one(
     phone = await open_phone(browser, server, code, console)
     await phone.fill("#entry-1", "rower")
     await phone.fill("#entry-2", "park")
-    await send(phone)
+    await send(phone, WORDS_WAIT)
     await phone.wait_for_selector("#counted-view", timeout=UI_WAIT)
     await phone.fill("#entry-1", "")
     await phone.fill("#entry-2", "tramwaj")
@@ -231,7 +237,7 @@ async def test_open_text_stops_at_the_limit_and_says_so(
     console = Console()
     phone = await open_phone(browser, server, code, console)
     await phone.fill("#open-text", "pierwsza")
-    await send(phone)
+    await send(phone, WORDS_WAIT)
     tab = await second_tab(phone, server, code, console)
     await tab.fill("#open-text", "druga")
     await tab.tap("#vote-button")
