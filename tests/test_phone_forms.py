@@ -285,3 +285,20 @@ async def test_api_refuses_ballot_lengths_with_the_kinds_error_codes(
             pass
     assert (frame["type"], frame["error"], frame["ref"]) == ("error", error, "r1")
     assert (await question_results(api, code, key, question))["voters"] == 0
+
+
+async def test_every_module_of_the_participant_page_is_served(api: LivepollClient) -> None:
+    """participant.js and every module it imports (the ballot modules, transitively) are served from this
+    server as JavaScript, so CSP script-src 'self' lets the page run."""
+    seen: set[str] = set()
+    waiting = ["participant.js"]
+    while waiting:
+        name = waiting.pop()
+        response = await api.get(f"/static/{name}")
+        assert response.status_code == 200 and "javascript" in response.headers["content-type"], name
+        seen.add(name)
+        for imported in re.findall(r'^import .* from "\./([\w.-]+\.js)";$', response.text, re.M):
+            if imported not in seen:
+                waiting.append(imported)
+    assert {"ballots.js", "ballot-choice.js", "ballot-text.js", "ballot-scale.js", "ballot-ranking.js",
+            "ballot-sender.js", "countdown.js", "phone-results.js", "quiz-extras.js"} <= seen
