@@ -1,60 +1,53 @@
-// The participant page: follows the host live, votes over the WebSocket (or HTTP when it is down) and
-// keeps a ballot until the server acknowledged it. Without JavaScript the same form posts to /{code}/vote.
+// The participant page: follows the host live, sends ballots over the WebSocket (or HTTP when it is down) and
+// keeps a ballot until the server acknowledged it. Each kind's inputs come from ballots.js; without
+// JavaScript the same form posts to /{code}/vote.
 
-import { getJSON, postJSON, randomRef, readConfig, setNotice, Texts } from "./common.js";
-import { renderBars } from "./chart.js";
+import { el } from "./ballot-parts.js";
+import { BallotSender } from "./ballot-sender.js";
+import { kindOf, wordingOf } from "./ballots.js";
+import { getJSON, readConfig, setNotice, Texts } from "./common.js";
+import { Countdown } from "./countdown.js";
 import { CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket } from "./live-socket.js";
+import { renderPhoneResults } from "./phone-results.js";
+import { nicknameForm, outcomeSummary, outcomeView } from "./quiz-extras.js";
 
 const config = readConfig();
 const texts = new Texts(config);
 const code = config.code;
+const limits = config.limits || {};
 
 const area = document.getElementById("question-area");
 const connection = document.getElementById("connection");
 const announcer = document.getElementById("announcer");
-const resultsSection = document.getElementById("phone-results");
-const resultsVoters = document.getElementById("phone-voters");
-const resultsChart = document.getElementById("phone-chart");
-const optionTemplate = document.getElementById("tpl-option");
-const barTemplate = document.getElementById("tpl-bar");
+const resultsParts = {
+  section: document.getElementById("phone-results"),
+  voters: document.getElementById("phone-voters"),
+  chart: document.getElementById("phone-chart"),
+  extra: document.getElementById("phone-extra"),
+  barTemplate: document.getElementById("tpl-bar"),
+};
 
-const ACK_TIMEOUT = 5000; // no ack over the socket in this time: send the same ballot over HTTP as well
 const POLL_EVERY = 4000; // polling fallback period (plus up to 2 s of jitter)
 const NOTICE_DELAY = 1500; // a reconnect that finishes sooner than this shows no banner
 const FALLBACK_AFTER = 2; // handshakes that never opened before polling starts
 
-let state = config.state; // {question, voting_open, results}
+let state = config.state; // {question, voting_open, results, deadline?, remaining_ms?}
 let epoch = config.epoch;
 let seq = -1;
 /** how many resets the host has made; a change means remembered ballots were discarded */
 let resets = typeof config.resets === "number" ? config.resets : null;
 let sessionOver = false;
+let nickname = config.nickname || "";
 /** question id -> {phase: "sending" | "offline" | "error" | "cleared", message?: string}: what this page is doing */
 const local = new Map();
 /**
- * question id -> this participant's ballot as the server stored it ({choices: [...]}), or null for none.
+ * question id -> this participant's ballot as the server stored it (its fields), or null for none.
  * Only the server's word says "counted": an acknowledgement of our own ballot, the `ballot` frame the
  * server sends when we join or the question changes, or the `ballot` field of the session (polling).
  */
 const counted = new Map();
-/** the ballot not yet acknowledged: {question, choices, ref, timer, http, retries} */
-let pending = null;
-
-function learnBallot(questionId, ballot) {
-  const before = counted.get(questionId);
-  counted.set(questionId, ballot || null);
-  const form = document.getElementById("vote-form");
-  const busy = pending && pending.question === questionId;
-  if (!form || form.dataset.question !== questionId || busy) return;
-  const mine = local.get(questionId);
-  if (mine && mine.phase === "error") return; // keep what the participant was correcting
-  if (JSON.stringify(before ?? null) !== JSON.stringify(ballot ?? null)) showChoices(form, ballot);
-}
-function showChoices(form, ballot) {
-  const chosen = ballot && Array.isArray(ballot.choices) ? ballot.choices : [];
-  for (const input of form.querySelectorAll('input[name="choices"]')) input.checked = chosen.includes(input.value);
-}
-if (config.ballot) counted.set(config.ballot.question, config.ballot.ballot || null);
+/** question id -> {quiz, answered}: how a revealed quiz question went (the `ballot` frame's `quiz`) */
+const outcomes = new Map();
 
 function announce(text) {
   if (!announcer) return;
@@ -65,81 +58,73 @@ function announce(text) {
   }, 50);
 }
 
+const countdown = new Countdown(document.getElementById("countdown"), texts, { announce, onTimeUp: () => render() });
+const ctx = { texts, limits, announce, optionTemplate: document.getElementById("tpl-option") };
+
+function currentForm(questionId) {
+  const form = document.getElementById("vote-form");
+  return form && form.dataset.question === questionId ? form : null;
+}
+
+function learnBallot(questionId, ballot) {
+  const before = counted.get(questionId);
+  counted.set(questionId, ballot || null);
+  const form = currentForm(questionId);
+  if (!form || sender.busy(questionId)) return;
+  const mine = local.get(questionId);
+  if (mine && mine.phase === "error") return; // keep what the participant was correcting
+  if (JSON.stringify(before ?? null) !== JSON.stringify(ballot ?? null)) kindOf(state.question).show(form, state.question, ballot);
+}
+if (config.ballot) {
+  counted.set(config.ballot.question, config.ballot.ballot || null);
+  if (config.ballot.quiz) outcomes.set(config.ballot.question, { quiz: config.ballot.quiz, answered: Boolean(config.ballot.ballot) });
+}
+
 // Rendering --------------------------------------------------------------------------------------------
 
+/** A form is rebuilt when the question changes, or when a quiz's answers are revealed (they are marked). */
+function formKey(question) {
+  return `${question.id}:${question.correct ? "revealed" : ""}`;
+}
+
 function buildForm(question) {
-  const form = document.createElement("form");
-  form.id = "vote-form";
-  form.className = "vote-form";
-  form.method = "post";
-  form.action = `/${code}/vote`;
-  form.noValidate = true;
-  form.dataset.question = question.id;
+  const kind = kindOf(question);
+  const fieldset = el("fieldset", {}, el("legend", {}, el("span", { className: "question-text" }, question.text)), ...kind.build(question, ctx));
+  const form = el("form", { id: "vote-form", className: `vote-form kind-${question.kind}`, method: "post", action: `/${code}/vote`, noValidate: true, data: { question: question.id, key: formKey(question) } },
+    el("input", { type: "hidden", name: "question", value: question.id }),
+    fieldset,
+    el("div", { id: "counted-slot" }),
+    el("div", { id: "vote-status", className: "vote-status", attrs: { role: "status", "aria-live": "polite" } }),
+    el("button", { type: "submit", id: "vote-button", className: "button primary vote-button" }));
+  kind.show(form, question, counted.get(question.id));
+  const parts = [form, el("div", { id: "outcome-slot" })];
+  if (question.kind === "quiz") parts.push(nicknameForm(code, nickname, texts, limits, (name) => { nickname = name; }));
+  return parts;
+}
 
-  const hidden = document.createElement("input");
-  hidden.type = "hidden";
-  hidden.name = "question";
-  hidden.value = question.id;
-
-  const fieldset = document.createElement("fieldset");
-  const legend = document.createElement("legend");
-  const legendText = document.createElement("span");
-  legendText.className = "question-text";
-  legendText.textContent = question.text;
-  legend.append(legendText);
-  const hint = document.createElement("p");
-  hint.className = "hint";
-  hint.id = "choice-hint";
-  hint.textContent = question.max_choices === 1 ? texts.t("choose_one") : texts.n("choose_up_to", question.max_choices);
-  const list = document.createElement("ul");
-  list.className = "options";
-  const kind = question.max_choices === 1 ? "radio" : "checkbox";
-  for (const option of question.options) {
-    const item = optionTemplate.content.querySelector(".option").cloneNode(true);
-    const input = item.querySelector("input");
-    const label = item.querySelector("label");
-    input.type = kind;
-    input.value = option.id;
-    input.id = `opt-${option.id}`;
-    label.htmlFor = input.id;
-    label.querySelector(".option-label").textContent = option.label;
-    list.append(item);
-  }
-  fieldset.append(legend, hint, list);
-
-  const status = document.createElement("div");
-  status.id = "vote-status";
-  status.className = "vote-status";
-  status.setAttribute("role", "status");
-  status.setAttribute("aria-live", "polite");
-
-  const button = document.createElement("button");
-  button.type = "submit";
-  button.id = "vote-button";
-  button.className = "button primary vote-button";
-
-  form.append(hidden, fieldset, status, button);
-  showChoices(form, counted.get(question.id));
-  return form;
+function votingOpen() {
+  return state.voting_open && !countdown.timeUp;
 }
 
 function statusLine(question) {
   const mine = local.get(question.id);
-  const isCounted = Boolean(counted.get(question.id));
+  const ballot = counted.get(question.id);
+  const words = wordingOf(question);
+  const closed = countdown.timeUp ? `${texts.t("time_up")} ${texts.t("voting_closed")}` : texts.t("voting_closed");
   if (sessionOver) return ["error", texts.t("session_gone")];
   if (mine && mine.phase === "error") return ["error", mine.message];
-  if (mine && mine.phase === "sending") return ["pending", texts.t("sending")];
+  if (mine && mine.phase === "sending") return ["pending", texts.t(words.sending)];
   if (mine && mine.phase === "offline") return ["pending", texts.t("saved_offline")];
-  if (mine && mine.phase === "cleared" && !isCounted) {
-    return ["cleared", state.voting_open ? texts.t("votes_cleared") : `${texts.t("votes_cleared")} ${texts.t("voting_closed")}`];
+  if (mine && mine.phase === "cleared" && !ballot) {
+    return ["cleared", votingOpen() ? texts.t("votes_cleared") : `${texts.t("votes_cleared")} ${closed}`];
   }
-  if (!state.voting_open) {
-    return isCounted ? ["closed", `${texts.t("counted")} ${texts.t("voting_closed")}`] : ["closed", texts.t("voting_closed")];
-  }
-  if (isCounted) {
-    return ["success", question.allow_change ? texts.t("counted_can_change") : texts.t("counted_final")];
-  }
-  return [null, ""];
+  const kind = kindOf(question);
+  let said = texts.t(question.kind === "open" && question.moderated ? "entry_sent_moderated" : words.counted);
+  if (ballot && kind.full && kind.full(question, ballot)) said += ` ${texts.n("limit_reached", question.max_entries)}`;
+  if (!votingOpen()) return ballot ? ["closed", `${said} ${closed}`] : ["closed", closed];
+  if (!ballot) return [null, ""];
+  if (question.kind === "open") return ["success", said];
+  return ["success", texts.t(question.allow_change === false ? words.final : words.canChange)];
 }
 
 function render({ announceQuestion = false } = {}) {
@@ -147,68 +132,64 @@ function render({ announceQuestion = false } = {}) {
   let form = document.getElementById("vote-form");
   if (!question) {
     if (form || !document.getElementById("waiting")) {
-      const waiting = document.createElement("p");
-      waiting.className = "waiting";
-      waiting.id = "waiting";
-      waiting.textContent = sessionOver ? texts.t("session_gone") : texts.t("waiting");
-      area.replaceChildren(waiting);
+      area.replaceChildren(el("p", { className: "waiting", id: "waiting" }, sessionOver ? texts.t("session_gone") : texts.t("waiting")));
     }
   } else {
-    const hadFocus = form !== null && form.contains(document.activeElement);
-    if (!form || form.dataset.question !== question.id) {
-      form = buildForm(question);
-      area.replaceChildren(form);
+    const hadFocus = area.contains(document.activeElement) && document.activeElement !== document.body;
+    if (!form || form.dataset.key !== formKey(question)) {
+      area.replaceChildren(...buildForm(question));
+      form = document.getElementById("vote-form");
       if (announceQuestion) announce(texts.t("new_question", { text: question.text }));
-      if (hadFocus) {
-        const first = form.querySelector('input[name="choices"]');
-        if (first) first.focus();
-      }
+      if (hadFocus) form.querySelector(kindOf(question).firstInput)?.focus();
     }
-    const mine = local.get(question.id);
-    const isCounted = Boolean(counted.get(question.id));
-    const locked = sessionOver || !state.voting_open || (isCounted && !question.allow_change);
-    form.querySelector("fieldset").disabled = locked;
-    const button = form.querySelector("#vote-button");
-    button.hidden = locked;
-    button.disabled = Boolean(mine && (mine.phase === "sending" || mine.phase === "offline"));
-    button.textContent = isCounted ? texts.t("change_vote") : texts.t("vote");
-    const [kind, text] = statusLine(question);
-    const status = form.querySelector("#vote-status");
-    const line = status.firstElementChild;
-    if (!text) {
-      status.replaceChildren();
-    } else if (!line || line.textContent !== text || line.className !== kind) {
-      const paragraph = document.createElement("p");
-      paragraph.className = kind;
-      paragraph.textContent = text;
-      status.replaceChildren(paragraph);
-    }
+    renderForm(form, question);
   }
-  renderResults();
+  renderPhoneResults(resultsParts, question, state.results, texts, limits);
 }
 
-function renderResults() {
-  const question = state.question;
-  const results = state.results;
-  if (!question || !results) {
-    resultsSection.hidden = true;
-    return;
+function renderForm(form, question) {
+  const kind = kindOf(question);
+  const words = wordingOf(question);
+  const mine = local.get(question.id);
+  const ballot = counted.get(question.id);
+  const full = Boolean(ballot && kind.full && kind.full(question, ballot));
+  const locked = sessionOver || !votingOpen() || full || (Boolean(ballot) && question.allow_change === false);
+  form.querySelector("fieldset").disabled = locked;
+  const button = form.querySelector("#vote-button");
+  button.hidden = locked;
+  button.disabled = Boolean(mine && (mine.phase === "sending" || mine.phase === "offline"));
+  button.textContent = texts.t(ballot ? words.again : words.button);
+  const [className, text] = statusLine(question);
+  const status = form.querySelector("#vote-status");
+  const line = status.firstElementChild;
+  if (!text) {
+    status.replaceChildren();
+  } else if (!line || line.textContent !== text || line.className !== className) {
+    status.replaceChildren(el("p", { className }, text));
   }
-  const labels = new Map(question.options.map((option) => [option.id, option.label]));
-  const rows = results.options.map((option) => ({ id: option.id, label: labels.get(option.id) ?? option.id, votes: option.votes }));
-  renderBars(resultsChart, barTemplate, question.id, rows, results.voters, texts);
-  resultsVoters.textContent = texts.n("voters", results.voters);
-  resultsSection.hidden = false;
+  const slot = form.querySelector("#counted-slot");
+  const shown = JSON.stringify(ballot ?? null);
+  if (kind.countedView && slot.dataset.shown !== shown) {
+    slot.dataset.shown = shown;
+    slot.replaceChildren(...[kind.countedView(question, ballot, ctx)].filter(Boolean));
+  }
+  const outcome = outcomes.get(question.id);
+  const outcomeSlot = document.getElementById("outcome-slot");
+  const said = outcome ? JSON.stringify(outcome) : "";
+  if (outcomeSlot && outcomeSlot.dataset.shown !== said) {
+    outcomeSlot.dataset.shown = said;
+    outcomeSlot.replaceChildren(...(outcome ? [outcomeView(outcome.quiz, outcome.answered, texts)] : []));
+    if (outcome) announce(outcomeSummary(outcome.quiz, outcome.answered, texts));
+  }
 }
 
 // Voting -----------------------------------------------------------------------------------------------
 
-function chosenOptions(form) {
-  return [...form.querySelectorAll('input[name="choices"]:checked')].map((input) => input.value);
-}
-
 function errorMessage(error, question) {
   if (error === "too_many_choices") return texts.n("too_many", question ? question.max_choices : 1);
+  if (error === "too_many_entries" || error === "limit_reached") return texts.n(error, question ? question.max_entries : 1);
+  const perKind = question ? `error_${error}_${question.kind}` : "";
+  if (perKind in texts.strings) return texts.t(perKind);
   const key = `error_${error}`;
   return key in texts.strings ? texts.t(key) : texts.t("error_generic");
 }
@@ -216,73 +197,50 @@ function errorMessage(error, question) {
 function castVote(form) {
   const question = state.question;
   if (!question || form.dataset.question !== question.id) return;
-  const choices = chosenOptions(form);
-  if (choices.length === 0) {
-    local.set(question.id, { phase: "error", message: texts.t("error_invalid_ballot") });
+  const read = kindOf(question).read(form, question, ctx);
+  if (read.error) {
+    local.set(question.id, { phase: "error", message: read.error });
     render();
+    if (read.focus) form.querySelector(read.focus)?.focus();
     return;
   }
-  if (pending) clearTimeout(pending.timer);
-  pending = { question: question.id, choices, ref: randomRef(), timer: null, http: false, retries: 0 };
   local.set(question.id, { phase: "sending" });
   render();
-  sendPending();
-}
-
-function sendPending() {
-  const ballot = pending;
-  if (!ballot) return;
-  clearTimeout(ballot.timer);
-  const sent = socket.send({ type: "vote", question: ballot.question, choices: ballot.choices, ref: ballot.ref });
-  if (sent) {
-    ballot.timer = setTimeout(() => sendOverHttp(ballot), ACK_TIMEOUT);
-  } else {
-    sendOverHttp(ballot);
-  }
-}
-
-// The same ballot may travel both ways; the server counts an identical ballot once.
-async function sendOverHttp(ballot) {
-  if (pending !== ballot || ballot.http) return;
-  ballot.http = true;
-  const reply = await postJSON(`/api/v1/sessions/${code}/votes`, { question: ballot.question, choices: ballot.choices });
-  ballot.http = false;
-  if (pending !== ballot) return;
-  if (reply.ok) {
-    accepted(ballot);
-  } else if (reply.network || reply.status >= 500 || reply.status === 401 || reply.status === 429) {
-    // Not stored: keep it and try again (401 means our cookie was just (re)issued).
-    local.set(ballot.question, { phase: reply.network ? "offline" : "sending" });
-    render();
-    ballot.retries += 1;
-    const delay = Math.min(10000, 1000 * 2 ** Math.min(ballot.retries, 4)) * (0.5 + Math.random() / 2);
-    ballot.timer = setTimeout(sendPending, delay);
-  } else {
-    refused(ballot, (reply.data && reply.data.error) || "generic");
-  }
+  sender.send(question.id, read.fields);
 }
 
 function accepted(ballot) {
-  if (pending !== ballot) return;
-  clearTimeout(ballot.timer);
-  pending = null;
-  counted.set(ballot.question, { choices: ballot.choices });
+  const question = state.question && state.question.id === ballot.question ? state.question : null;
+  const kind = question ? kindOf(question) : null;
+  const previous = counted.get(ballot.question);
+  counted.set(ballot.question, kind && kind.stored ? kind.stored(ballot.fields, previous) : { ...ballot.fields });
   local.delete(ballot.question);
+  const form = currentForm(ballot.question);
+  if (form && kind) {
+    kind.show(form, question, counted.get(ballot.question)); // e.g. a word cloud's words moved up, blanks last
+    if (kind.accepted) kind.accepted(form);
+  }
   render();
+  if (kind && kind.refresh) refreshBallot(ballot.question);
 }
 
 function refused(ballot, error) {
-  if (pending !== ballot) return;
-  clearTimeout(ballot.timer);
-  if (error === "unavailable") {
-    ballot.retries += 1;
-    ballot.timer = setTimeout(sendPending, Math.min(10000, 1000 * 2 ** Math.min(ballot.retries, 4)));
-    return;
-  }
-  pending = null;
   const question = state.question && state.question.id === ballot.question ? state.question : null;
   local.set(ballot.question, { phase: "error", message: errorMessage(error, question) });
   render();
+  if (error === "limit_reached") refreshBallot(ballot.question);
+}
+
+function waiting(ballot, phase) {
+  local.set(ballot.question, { phase });
+  render();
+}
+
+/** Ask the server what it counted (the word cloud merges forms of a word; open text lists the entries). */
+async function refreshBallot(questionId) {
+  const reply = await getJSON(`/api/v1/sessions/${code}`);
+  if (!reply.ok || !reply.data || !reply.data.question || reply.data.question.id !== questionId) return;
+  applyBallot({ question: questionId, ballot: reply.data.ballot, epoch: reply.data.epoch, resets: reply.data.resets });
 }
 
 area.addEventListener("submit", (event) => {
@@ -292,15 +250,14 @@ area.addEventListener("submit", (event) => {
   castVote(form);
 });
 
-// At most `max_choices` boxes: a box checked past the limit is unchecked again and the limit is said.
 area.addEventListener("change", (event) => {
-  const input = event.target;
   const question = state.question;
-  if (!question || input.name !== "choices") return;
-  const form = input.form;
-  if (input.type === "checkbox" && input.checked && chosenOptions(form).length > question.max_choices) {
-    input.checked = false;
-    local.set(question.id, { phase: "error", message: texts.n("too_many", question.max_choices) });
+  const form = event.target.closest("#vote-form");
+  if (!question || !form) return;
+  const kind = kindOf(question);
+  const message = kind.changed ? kind.changed(form, question, event.target, ctx) : null;
+  if (message) {
+    local.set(question.id, { phase: "error", message });
     render();
   } else if ((local.get(question.id) || {}).phase === "error") {
     local.delete(question.id);
@@ -324,22 +281,28 @@ function applyState(next, { fromSocket }) {
         if (!ballot) continue;
         counted.delete(id);
         local.set(id, { phase: "cleared" });
-        const form = document.getElementById("vote-form");
-        if (form && form.dataset.question === id) showChoices(form, null);
+        const form = currentForm(id);
+        if (form && state.question && state.question.id === id) kindOf(state.question).show(form, state.question, null);
       }
     }
     resets = next.resets;
   }
   const previous = state.question ? state.question.id : null;
+  const question = next.question || null;
+  const same = state.question && question && state.question.id === question.id;
   state = {
-    question: next.question || null,
+    question,
     voting_open: Boolean(next.voting_open),
-    results: fromSocket ? next.results || null : state.question && next.question && state.question.id === next.question.id ? state.results : null,
+    results: fromSocket ? next.results || null : same ? state.results : null,
   };
-  render({ announceQuestion: (state.question ? state.question.id : null) !== previous });
+  // Polling answers carry no timer: they only end one (voting closed, or another question).
+  if (fromSocket || !same || !state.voting_open) {
+    countdown.sync(question ? question.id : null, state.voting_open, next.deadline, fromSocket ? next.remaining_ms : undefined);
+  }
+  render({ announceQuestion: (question ? question.id : null) !== previous });
 }
 
-// The server's word on our own ballot: sent when we join, and when the question, epoch or resets change.
+// The server's word on our own ballot: sent when we join, and when the question, epoch, resets or a reveal change.
 function applyBallot(message) {
   if (message.epoch !== undefined && message.epoch !== epoch) return;
   if (typeof message.resets === "number" && resets !== null && message.resets !== resets) return;
@@ -348,6 +311,7 @@ function applyBallot(message) {
     const mine = local.get(message.question);
     if (mine && mine.phase === "cleared") local.delete(message.question);
   }
+  if (message.quiz) outcomes.set(message.question, { quiz: message.quiz, answered: Boolean(message.ballot) });
   learnBallot(message.question, message.ballot);
   render();
 }
@@ -411,17 +375,15 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
       applyState(message, { fromSocket: true });
     } else if (message.type === "ballot") {
       applyBallot(message);
-    } else if (message.type === "ack" && pending && message.ref === pending.ref) {
-      accepted(pending);
-    } else if (message.type === "error" && pending && message.ref === pending.ref) {
-      refused(pending, message.error);
+    } else if (message.type === "ack" || message.type === "error") {
+      sender.handle(message);
     }
   },
   onStatus(status, detail) {
     if (status === "open") {
       stopPolling();
       connectionFine();
-      if (pending) sendPending();
+      sender.flush();
     } else if (status === "reconnecting") {
       if (detail.failures >= FALLBACK_AFTER) startPolling();
       if (pollTimer === null && (detail.delay > 0 || socket.everOpened)) {
@@ -433,20 +395,23 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
   },
 });
 
-// A no-JavaScript round trip may have left ?error=…&c=… in the address: take it over, then drop it, so
-// that a reload does not repeat an old message.
+const sender = new BallotSender(code, socket, { accepted, refused, waiting });
+
+// A no-JavaScript round trip may have left ?error=…&c=… (or a nickname's result) in the address: take the
+// message over, then drop the parameters, so that a reload does not repeat an old message.
 const params = new URLSearchParams(location.search);
 if (state.question && params.get("error")) {
   const shown = document.querySelector("#vote-status .error");
   if (shown) local.set(state.question.id, { phase: "error", message: shown.textContent });
 }
-if (params.has("voted") || params.has("error") || params.has("c")) {
-  const keep = new URLSearchParams();
-  if (params.has("lang")) keep.set("lang", params.get("lang"));
+const FORM_ECHO = /^(error|c|voted|nick|nick_error|rating-.*|rank-.*)$/;
+if ([...params.keys()].some((name) => FORM_ECHO.test(name))) {
+  const keep = new URLSearchParams([...params].filter(([name]) => !FORM_ECHO.test(name)));
   const query = keep.toString();
   history.replaceState(null, "", location.pathname + (query ? `?${query}` : ""));
 }
 
 area.replaceChildren(); // the server-rendered form is replaced by the same form, built from `state`
+countdown.sync(state.question ? state.question.id : null, state.voting_open, state.deadline, state.remaining_ms);
 render();
 socket.start();

@@ -48,6 +48,7 @@ from livepoll.web.schemas import (
     QaControlIn,
     SessionIn,
     VoteIn,
+    ballot_refusal,
     text_of,
 )
 from livepoll.web.state import credentials_of, polls_of, reader_language
@@ -119,7 +120,7 @@ async def cast_vote(request: Request) -> Response:
     participant = _participant_or_401(request, "vote")
     if isinstance(participant, Response):
         return participant
-    body = await parse_body(request, VoteIn)
+    body = await parse_body(request, VoteIn, ballot_refusal)
     polls = polls_of(request)
     ballot = body.ballot()
     await doors.public(request, code, lambda: polls.vote(code, participant, body.question, ballot))

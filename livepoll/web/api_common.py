@@ -3,6 +3,7 @@ request may see (public, or as its host), and the links and answer of a newly cr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -23,15 +24,21 @@ Body = TypeVar("Body", bound=BaseModel)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-async def parse_body(request: Request, model: type[Body] | TypeAdapter[Body]) -> Body:
+async def parse_body(
+    request: Request, model: type[Body] | TypeAdapter[Body],
+    refusal: Callable[[ValidationError], PollError | None] | None = None,
+) -> Body:
     """The body as `model` (a model, or an adapter of a union of them); its size is bounded before it is
-    read (web/bodies.py)."""
+    read (web/bodies.py). `refusal` may name a more precise error than `invalid_body`."""
     body = await request.body()
     try:
         if isinstance(model, TypeAdapter):
             return model.validate_json(body)
         return model.model_validate_json(body)
     except ValidationError as exc:
+        precise = refusal(exc) if refusal is not None else None
+        if precise is not None:
+            raise precise from None
         first = exc.errors()[0]
         where = field_path(first["loc"]) or "body"
         raise PollError("invalid_body", f"{where}: {first['msg']}", 422) from None

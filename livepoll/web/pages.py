@@ -7,110 +7,80 @@ WebSocket routes. Shared rendering, language and CSRF rules are in `pages_base.p
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll.backends.base import BackendUnavailable
-from livepoll.kinds import BallotInput
-from livepoll.model import PollError, Session, normalize_join_code
-from livepoll.questions import Question
+from livepoll.kinds import ResultsView, points_earned
+from livepoll.leaderboard import NAMES
+from livepoll.live_frames import timer
+from livepoll.model import PollError, Session, ballot_fields, normalize_join_code
+from livepoll.questions import Question, QuestionKind
+from livepoll.shapes import dump_public, dump_results, public_question, results_of
 from livepoll.web import doors, pages_admin, pages_host
 from livepoll.web.limits import TooManyAttempts
+from livepoll.web.pages_ballots import (
+    MAX_PHONE_ENTRIES,
+    MAX_PHONE_WORDS,
+    echoed_fields,
+    form_ballot,
+    form_view,
+    nickname_error_message,
+    participant_limits,
+    participant_strings,
+    place_text,
+    results_for_page,
+    vote_error_message,
+)
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
 from livepoll.web.pages_host import too_many_attempts
+from livepoll.web.schemas import NicknameIn
 from livepoll.web.state import credentials_of, polls_of
 
-# A ballot has one `question` and at most 30 `choices`; anything much larger is not our form.
+# A form ballot has one `question` and at most 31 `choices` (+ `other_text`), 10 `entries`, 10 `rating-*`
+# or 10 `rank-*` fields; anything much larger is not our form. An open-text entry (500 characters) fits a field.
 MAX_VOTE_FIELDS = 64
 MAX_FIELD_BYTES = 4096
-
-
-def vote_error_message(page: Page, error: str, max_choices: int = 1) -> str:
-    """A participant-facing explanation of a refused ballot, by API error code."""
-    _ = page.gettext
-    messages = {
-        "invalid_ballot": _("Choose at least one option."),
-        "unknown_option": _("This option is not part of the current question. Reload the page and try again."),
-        "duplicate_option": _("The same option was chosen twice."),
-        "voting_closed": _("Voting on this question is closed."),
-        "not_current": _("The session has moved on to another question. Here is the current one."),
-        "unknown_question": _("The session has moved on to another question. Here is the current one."),
-        "change_not_allowed": _("Your vote is already counted and this question does not allow changes."),
-        "unavailable": _("Your vote could not be saved just now. Nothing was recorded; please try again."),
-        "no_cookie": _("Your browser did not send back our cookie, so the vote was not counted. We have set "
-                       "it again: please vote once more. If this repeats, allow cookies for this site."),
-        "not_found": _("There is no session with this code."),
-    }
-    if error == "too_many_choices":
-        return page.ngettext(
-            "You can choose at most %(num)d option.", "You can choose at most %(num)d options.", max_choices
-        ) % {"num": max_choices}
-    return messages.get(error, _("Your vote could not be counted. Please try again."))
-
-
-def participant_strings(page: Page) -> dict[str, Any]:
-    """Every text participant.js shows, in the page's language."""
-    _ = page.gettext
-    errors = ("invalid_ballot", "unknown_option", "duplicate_option", "voting_closed", "not_current",
-              "unknown_question", "change_not_allowed", "unavailable", "not_found", "generic")
-    return {
-        "strings": {
-            "vote": _("Vote"),
-            "change_vote": _("Change my vote"),
-            "sending": _("Sending your vote…"),
-            "counted": _("Your vote is counted."),
-            "counted_can_change": _("Your vote is counted. You can change it while voting is open."),
-            "counted_final": _("Your vote is counted. This question does not allow changes."),
-            "saved_offline": _("You are offline. Your vote will be sent when the connection is back."),
-            "voting_closed": _("Voting on this question is closed."),
-            "waiting": _("Waiting for the next question…"),
-            "choose_one": _("Choose one option."),
-            "reconnecting": _("Connection lost. Reconnecting…"),
-            "polling": _("Live connection blocked by the network. Checking for updates every few seconds."),
-            "reconnected": _("Connected again."),
-            "session_gone": _("This session has ended."),
-            "results_title": _("Results"),
-            "votes_cleared": _("The host cleared the votes of this question: your earlier vote no longer counts."),
-            "new_question": _("New question: %(text)s"),
-            **{f"error_{code}": vote_error_message(page, code) for code in errors},
-        },
-        "plurals": {
-            "choose_up_to": page.plural_forms("Choose up to %(num)d option.", "Choose up to %(num)d options."),
-            "too_many": page.plural_forms(
-                "You can choose at most %(num)d option.", "You can choose at most %(num)d options."
-            ),
-            "voters": page.plural_forms("%(num)d person voted", "%(num)d people voted"),
-        },
-    }
-
-
-def results_rows(question: Question, votes: dict[str, int], voters: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": option.id,
-            "label": option.label,
-            "votes": votes.get(option.id, 0),
-            "percent": 0.0 if voters == 0 else votes.get(option.id, 0) * 100.0 / voters,
-        }
-        for option in question.options
-    ]
+# What the no-JavaScript nickname form may send: a token field and the name.
+MAX_NAME_FIELDS = 4
 
 
 async def phone_results(request: Request, session: Session) -> dict[str, Any] | None:
-    """The current question's tally, when the host shows results on phones."""
+    """The current question's results as phones see them (the `state` frame's `results`), when the host
+    shows results on phones."""
     question = session.current_question
     if question is None or not session.state.results_on_phones:
         return None
     for candidate, data in await polls_of(request).question_data(session, host=False):
-        tally = data.tally
         if candidate.id == question.id:
-            return {"voters": tally.voters, "options": [
-                {"id": o.id, "votes": tally.votes.get(o.id, 0)} for o in question.options]}
+            view = ResultsView(data.tally, data.ballots, data.marks, host=False,
+                               revealed=question.id in session.state.revealed)
+            return dump_results(results_of(question, view))
     return None
+
+
+async def quiz_outcome(request: Request, page: Page, session: Session, question: Question,
+                       voter: str) -> dict[str, Any] | None:
+    """How the participant did on a revealed quiz question (the `ballot` frame's `quiz`), for the page."""
+    if question.kind is not QuestionKind.QUIZ or question.id not in session.state.revealed:
+        return None
+    polls = polls_of(request)
+    stored = (await polls.backend.own_ballots(session.code, question.id, (voter,))).get(voter)
+    board = await polls.leaderboard(session, page.lang)
+    place = next((p for p in board if p.voter == voter), None)
+    fields = ballot_fields(stored.value) if stored is not None else {}
+    earned = 0 if stored is None else points_earned(question, fields, stored.cast_at,
+                                                    session.state.opened_at(question.id))
+    chosen = fields.get("choices")
+    return {"points": earned, "answered": stored is not None,
+            "correct": isinstance(chosen, list) and tuple(chosen) == question.correct,
+            "score": place.score if place else 0, "rank": place.rank if place else None, "of": len(board)}
 
 
 # Routes ----------------------------------------------------------------------------------------------------
@@ -166,20 +136,31 @@ async def participant(request: Request) -> Response:
     results = await phone_results(request, session)
     # "Counted" comes from the server only: the participant's stored ballot on the current question.
     polls, participant_id = polls_of(request), credentials_of(request).participant(request)
-    mine = None
-    if participant_id is not None and question is not None:
-        mine = await polls.own_ballot(code, polls.voter(code, participant_id), question.id)
-    stored_choices = mine.get("choices") if mine is not None else None
-    chosen = set(request.query_params.getlist("c")) or set(stored_choices if isinstance(stored_choices, list) else ())
-    error_code = request.query_params.get("error")
+    mine = outcome = None
+    nickname = ""
+    if participant_id is not None:
+        voter = polls.voter(code, participant_id)
+        if question is not None:
+            mine = await polls.own_ballot(code, voter, question.id)
+            outcome = await quiz_outcome(request, page, session, question, voter)
+        if question is not None and question.kind is QuestionKind.QUIZ:
+            named = await polls.own_ballot(code, voter, NAMES)
+            nickname = str((named or {}).get("name") or "")
+    params = request.query_params
+    error_code = params.get("error")
     error = None
     if error_code:
-        error = vote_error_message(page, error_code[:40], question.max_choices if question else 1)
-    state = {
-        "question": None if question is None else question.to_public(),
-        "voting_open": session.state.voting_open,
-        "results": results,
-    }
+        error = vote_error_message(page, error_code[:40], question)
+    nickname_error = params.get("nick_error")
+    now = time.time()
+    voting_open = session.state.open_at(now)
+    deadline, remaining = timer(session.state, now)
+    public = None
+    if question is not None:
+        public = dump_public(public_question(question, revealed=question.id in session.state.revealed))
+    state: dict[str, Any] = {"question": public, "voting_open": voting_open, "results": results}
+    if deadline is not None:
+        state.update(deadline=deadline, remaining_ms=remaining)
     config = {
         "code": code,
         "epoch": session.epoch,
@@ -187,19 +168,31 @@ async def participant(request: Request) -> Response:
         "lang": page.lang,
         "state": state,
         "ballot": None if question is None else {"question": question.id, "ballot": mine},
+        "nickname": nickname,
+        "limits": participant_limits(),
         **participant_strings(page),
     }
+    if outcome is not None and config["ballot"] is not None and outcome["answered"]:
+        config["ballot"]["quiz"] = {k: v for k, v in outcome.items() if k != "answered"}
+    other = page.gettext("Other")
     response = page.render("participant.html", {
         "session": session,
         "question": question,
-        "voting_open": session.state.voting_open,
-        "results": None if results is None or question is None else {
-            "voters": results["voters"],
-            "rows": results_rows(question, {o["id"]: o["votes"] for o in results["options"]}, results["voters"]),
-        },
-        "chosen": chosen,
+        "public": public,
+        "voting_open": voting_open,
+        "remaining_s": None if remaining is None else -(-remaining // 1000),
+        "results": None if results is None else results_for_page(results, page.lang, other),
+        "view": form_view(question, mine, params if error else None) if question is not None else None,
+        "other_label": other,
         "voted": mine is not None and not error,
         "error": error,
+        "outcome": outcome,
+        "place": place_text(page.lang, outcome["rank"]) if outcome and outcome["rank"] else "",
+        "max_words": MAX_PHONE_WORDS,
+        "max_entries": MAX_PHONE_ENTRIES,
+        "nickname": nickname,
+        "nickname_error": nickname_error_message(page, nickname_error[:40]) if nickname_error else None,
+        "nickname_saved": "nick" in params and not nickname_error,
         "config": config,
     })
     credentials = credentials_of(request)
@@ -218,12 +211,11 @@ async def vote_form(request: Request) -> Response:
     if not same_origin_form(request):
         return forbidden_form(page)
     async with request.form(max_files=0, max_fields=MAX_VOTE_FIELDS, max_part_size=MAX_FIELD_BYTES) as form:
-        question_id = str(form.get("question") or "")
-        choices = [str(value) for value in form.getlist("choices")]
-    back = {"c": choices} if choices else {}
+        parsed = form_ballot(form)
+        back = echoed_fields(form)
 
     def again(error: str) -> Response:
-        return page.redirect(f"/{code}?" + urlencode({"error": error, **back}, doseq=True))
+        return page.redirect(f"/{code}?" + urlencode([("error", error), *back]))
 
     credentials = credentials_of(request)
     participant_id = credentials.participant(request)
@@ -232,11 +224,12 @@ async def vote_form(request: Request) -> Response:
         _, cookie = credentials.new_participant()
         credentials.set_participant_cookie(response, request, cookie)
         return response
+    if isinstance(parsed, str):
+        return again(parsed)
+    question_id, ballot = parsed
     polls = polls_of(request)
     try:
-        await doors.public(
-            request, code, lambda: polls.vote(code, participant_id, question_id, BallotInput(choices=choices))
-        )
+        await doors.public(request, code, lambda: polls.vote(code, participant_id, question_id, ballot))
     except TooManyAttempts as exc:
         return too_many_attempts(page, exc)
     except PollError as exc:
@@ -248,10 +241,45 @@ async def vote_form(request: Request) -> Response:
     return page.redirect(f"/{code}")
 
 
+async def nickname_form(request: Request) -> Response:
+    """The no-JavaScript nickname: the API's rules, then 303 back to the participant page."""
+    page = Page(request)
+    code = normalize_join_code(request.path_params["code"])
+    if code is None:
+        _ = page.gettext
+        return page.error(404, _("Page not found"), _("There is no page at this address."), join_form=True)
+    if not same_origin_form(request):
+        return forbidden_form(page)
+    async with request.form(max_files=0, max_fields=MAX_NAME_FIELDS, max_part_size=MAX_FIELD_BYTES) as form:
+        typed = str(form.get("name") or "")
+    credentials = credentials_of(request)
+    participant_id = credentials.participant(request)
+    if participant_id is None:
+        return page.redirect(f"/{code}?nick_error=no_cookie")
+    try:
+        name = NicknameIn.model_validate({"name": typed}).name
+    except ValidationError:
+        return page.redirect(f"/{code}?nick_error=invalid_body")
+    polls = polls_of(request)
+    voter = polls.voter(code, participant_id)
+    try:
+        await doors.public(request, code, lambda: polls.set_nickname(code, voter, name))
+    except TooManyAttempts as exc:
+        return too_many_attempts(page, exc)
+    except PollError as exc:
+        if exc.code == "not_found":
+            return session_not_found(page, code)
+        return page.redirect(f"/{code}?nick_error={exc.code}")
+    except BackendUnavailable:
+        return page.redirect(f"/{code}?nick_error=unavailable")
+    return page.redirect(f"/{code}?nick=1")
+
+
 routes: list[BaseRoute] = [
     Route("/", enter_code, methods=["GET"]),
     *pages_admin.routes,  # /host, /host/logout, /host/sessions: before /host/{code}
     *pages_host.routes,
     Route("/{code}", participant, methods=["GET"]),
     Route("/{code}/vote", vote_form, methods=["POST"]),
+    Route("/{code}/nickname", nickname_form, methods=["POST"]),
 ]

@@ -337,6 +337,31 @@ class BallotFields(Strict):
         )
 
 
+# Ballot texts whose length the request model checks (after cleaning) before the kind can: refused with the
+# kind's own codes, (too short, too long), as docs/api.md lists them. `entries` itself too long: too many words.
+BALLOT_LENGTH_CODES = {
+    "other_text": ("other_text_required", "other_text_too_long"),
+    "entries": ("empty_entry", "entry_too_long"),
+    "text": ("empty_entry", "entry_too_long"),
+}
+_LENGTH_ERRORS = ("string_too_short", "string_too_long", "too_short", "too_long")
+
+
+def ballot_refusal(exc: ValidationError) -> PollError | None:
+    """The kind's error for a ballot text of the wrong length, or None when the error is of another sort."""
+    first = exc.errors()[0]
+    loc, kind = first["loc"], first["type"]
+    field = str(loc[0]) if loc else ""
+    if kind not in _LENGTH_ERRORS or field not in BALLOT_LENGTH_CODES:
+        return None
+    if field == "entries" and len(loc) == 1:
+        code = "too_many_entries" if kind == "too_long" else "invalid_ballot"
+    else:
+        short, long = BALLOT_LENGTH_CODES[field]
+        code = long if kind.endswith("too_long") else short
+    return PollError(code, f"{'.'.join(str(p) for p in loc)}: {first['msg']}", 422)
+
+
 class VoteIn(BallotFields):
     pass
 

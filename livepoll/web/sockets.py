@@ -23,7 +23,7 @@ from livepoll.polls import Polls
 from livepoll.web import doors
 from livepoll.web.auth import Credentials
 from livepoll.web.errors import UNCONFIRMED
-from livepoll.web.schemas import VoteMessage, field_path
+from livepoll.web.schemas import VoteMessage, ballot_refusal, field_path
 from livepoll.web.state import reader_language
 
 log = logging.getLogger("livepoll.sockets")
@@ -137,6 +137,9 @@ async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
             return encode_error(_ref_of(text), "invalid_json", "The message is not valid JSON."), False
+        precise = ballot_refusal(exc)
+        if precise is not None:  # a ballot text of the wrong length: refused like the kind refuses it
+            return encode_error(_ref_of(text), precise.code, precise.message), True
         where = field_path(first["loc"]) or "message"
         return encode_error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
     try:
