@@ -233,29 +233,19 @@ class SessionPatchIn(Strict):
 Position = Annotated[int, Field(ge=0, le=MAX_QUESTIONS)]
 
 
-# A question added to a session: a creation item of its kind, and where it goes (0-based; default last).
-class ChoiceAddIn(ChoiceIn):
+class Positioned(Strict):
+    """Where a question added to a session goes (0-based; default last)."""
+
     position: Position | None = None
 
 
-class QuizAddIn(QuizIn):
-    position: Position | None = None
-
-
-class WordCloudAddIn(WordCloudIn):
-    position: Position | None = None
-
-
-class OpenAddIn(OpenIn):
-    position: Position | None = None
-
-
-class ScaleAddIn(ScaleIn):
-    position: Position | None = None
-
-
-class RankingAddIn(RankingIn):
-    position: Position | None = None
+# A question added to a session: a creation item of its kind and its position.
+class ChoiceAddIn(ChoiceIn, Positioned): ...
+class QuizAddIn(QuizIn, Positioned): ...
+class WordCloudAddIn(WordCloudIn, Positioned): ...
+class OpenAddIn(OpenIn, Positioned): ...
+class ScaleAddIn(ScaleIn, Positioned): ...
+class RankingAddIn(RankingIn, Positioned): ...
 
 
 QuestionAddIn = Annotated[
