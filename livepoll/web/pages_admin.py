@@ -1,7 +1,9 @@
 """Admin pages: login and logout with the admin token, the session list and the create-session form.
 
 The form works without JavaScript: "Add another question" posts the form back and gets it again with one
-more question block, keeping what was typed. Every problem is reported in the page's language.
+more question block, and "Change kind" with the chosen kind's fields, keeping what was typed (with
+JavaScript, static/host-create.js switches the fields at once). The form's blocks, their checking by the
+API's rules and the words for every problem, in the page's language, are in `pages_create.py`.
 """
 
 from __future__ import annotations
