@@ -12,12 +12,16 @@ import re
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable
+from html.parser import HTMLParser
 from typing import Any
 
 import playwright.async_api as playwright_api
 import pytest
 from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
 from websockets.asyncio.client import ClientConnection, connect
+
+from livepoll.model import MAX_QUESTIONS
+from livepoll.questions import MAX_OPTIONS
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -187,6 +191,66 @@ async def test_no_js_create_form_shows_each_problem_next_to_its_field_in_the_pag
     assert 'value="lots"' in html and "Rate the day" in html  # what was typed is kept
     listed: Any = (await api.get("/api/v1/sessions", headers=api.admin_headers())).json()
     assert title not in [s["title"] for s in listed["sessions"]]
+
+
+class FormFields(HTMLParser):
+    """Every field a browser would post from a page's create form: (name, value) pairs in page order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.fields: list[list[str]] = []
+        self._textarea: list[str] | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "input" and a.get("name") and a.get("type") not in ("checkbox", "submit"):
+            self.fields.append([a["name"], a.get("value", "")])
+        elif tag == "input" and a.get("type") == "checkbox" and "checked" in a:
+            self.fields.append([a["name"], a.get("value", "on")])
+        elif tag == "textarea":
+            self._textarea = [a["name"], ""]
+            self.fields.append(self._textarea)
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.append([self._select, a["value"]])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+
+async def test_no_js_create_form_takes_the_largest_session(api: LivepollClient, server: ServerProcess) -> None:
+    """The whole form of the largest session (100 questions of 30 options), every field of every block posted
+    as a browser posts it, creates the session: the form's field limits are sized for it."""
+    admin = await admin_client(api, server)
+    grown = await admin.post("/host/sessions", data={"count": str(MAX_QUESTIONS - 1), "op": "add", "title": "Big"},
+                             headers=origin(server))
+    assert grown.status_code == 200 and f'id="q{MAX_QUESTIONS}_kind"' in grown.text
+    assert 'value="add"' not in grown.text, "no 'add another question' past the limit"
+    parser = FormFields()
+    parser.feed(grown.text[grown.text.index('<form method="post" action="/host/sessions"'):])
+    options = "\n".join(f"Możliwość numer {o} dla pytania, dość długa" for o in range(1, MAX_OPTIONS + 1))
+    typed = {f"q{n}_{name}": value for n in range(1, MAX_QUESTIONS + 1)
+             for name, value in (("text", f"Pytanie {n}"), ("options", options))}
+    fields = [(name, typed.get(name, value)) for name, value in parser.fields if name not in ("op", "title")]
+    assert len(fields) > 10 * MAX_QUESTIONS  # every kind's fields of every block
+    body: dict[str, list[str]] = {"title": ["Big"], "op": ["create"]}
+    for name, value in fields:
+        body.setdefault(name, []).append(value)
+    created = await admin.post("/host/sessions", data=body, headers=origin(server))
+    assert created.status_code == 303, created.text[:2000]
+    code = created.headers["location"].rsplit("/", 1)[1]
+    results: Any = await api.results(code, created.cookies[f"lp_host_{code}"])
+    assert len(results["questions"]) == MAX_QUESTIONS
+    assert {len(q["options"]) for q in results["questions"]} == {MAX_OPTIONS}
 
 
 async def test_no_js_panel_buttons_reach_every_kind(api: LivepollClient, server: ServerProcess) -> None:
@@ -493,7 +557,7 @@ async def test_host_runs_a_timer_reveals_a_quiz_and_shows_the_leaderboard(
     await ballot(api, code, "q1", choices=["o1"])
     await ballot(api, code, "q1", choices=["o2"])
 
-    await panel.click('form[data-action="timer"] button >> text="30 s"')
+    await panel.click('form[data-action="timer"]:has(input[name="seconds"][value="30"]) button')
     await panel.wait_for_selector("#timer:not([hidden])", timeout=UI_WAIT)
     first = await text_of(panel, "#timer")
     assert re.fullmatch(r"Voting closes in 0:(30|[12]\d)", first), first

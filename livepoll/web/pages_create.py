@@ -21,7 +21,6 @@ from livepoll.kinds import build_question
 from livepoll.kinds.base import InvalidQuestion
 from livepoll.kinds.choice import (
     DEFAULT_POINTS,
-    MAX_OTHER_CHARS,
     MAX_POINTS,
     MAX_QUIZ_OPTIONS,
     MAX_TIME_LIMIT,
@@ -88,10 +87,12 @@ class QuestionForm:
         return _lines(self.statements)
 
     def quiz_rows(self) -> list[tuple[str, bool]]:
-        """(label, correct) per row: the options, then empty rows up to QUIZ_ROWS (or one more, up to the
-        quiz's limit)."""
-        rows = max(QUIZ_ROWS, min(len(self.options) + 1, MAX_QUIZ_OPTIONS), len(self.options))
-        return [(self.options[i] if i < len(self.options) else "", i in self.correct) for i in range(rows)]
+        """(label, correct) per row of a quiz: its options, then empty rows up to QUIZ_ROWS (or one more, up to
+        the quiz's limit). Another kind's options stay in the text area only, so a post never carries them
+        twice (a hundred questions of thirty options make the largest form)."""
+        options = self.options if self.kind is QuestionKind.QUIZ else []
+        rows = max(QUIZ_ROWS, min(len(options) + 1, MAX_QUIZ_OPTIONS), len(options))
+        return [(options[i] if i < len(options) else "", i in self.correct) for i in range(rows)]
 
     def request(self) -> dict[str, Any]:
         """The block as one `questions[]` item of the API (numbers parsed when they can be; a number that
@@ -368,7 +369,7 @@ def limits() -> dict[str, int]:
         "quiz_options": MAX_QUIZ_OPTIONS, "ranked": MAX_RANKED, "statements": MAX_STATEMENTS,
         "points": MAX_POINTS, "min_time": MIN_TIME_LIMIT, "max_time": MAX_TIME_LIMIT,
         "words": MAX_WORDS_PER_BALLOT, "entries": MAX_ENTRIES_PER_PARTICIPANT, "label": MAX_LABEL_CHARS,
-        "scale_points": MAX_SCALE_POINTS, "other": MAX_OTHER_CHARS,
+        "scale_points": MAX_SCALE_POINTS,
     }
 
 
