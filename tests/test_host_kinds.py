@@ -87,6 +87,13 @@ def field_error(html: str, field_id: str) -> str:
     return re.sub(r"<[^>]+>", "", match.group(1))
 
 
+def element_text(html: str, element_id: str) -> str:
+    """The text of the element with this id, as a page without JavaScript shows it."""
+    match = re.search(rf'<(\w+) id="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
+    assert match, f"no element #{element_id}"
+    return re.sub(r"<[^>]+>", "", match.group(2)).strip()
+
+
 @contextlib.asynccontextmanager
 async def presenter_socket(server: ServerProcess, code: str, key: str) -> AsyncIterator[ClientConnection]:
     """The presenter screen's socket (not the host's view): what the shared screen gets."""
@@ -285,7 +292,9 @@ async def test_no_js_panel_buttons_reach_every_kind(api: LivepollClient, server:
     await press(action="reveal", question="q2")
     assert (await api.join(code))["question"]["correct"] == ["o1"]  # type: ignore[index]
     await press(action="show_leaderboard")
-    assert "The leaderboard is on the screen." in (await host.get(f"/host/{code}", params={"lang": "en"})).text
+    panel = (await host.get(f"/host/{code}", params={"lang": "en"})).text
+    assert element_text(panel, "leaderboard-state") == "The leaderboard is on the screen."
+    assert re.search(r'data-action="hide_leaderboard"\s*>', panel), "Hide is offered, not Show"
 
     await goto(api, code, key, "q3")
     await ballot(api, code, "q3", entries=["river", "city"])
@@ -297,7 +306,8 @@ async def test_no_js_panel_buttons_reach_every_kind(api: LivepollClient, server:
     await ballot(api, code, "q4", text="Good talk")
     entry = (await question_results(api, code, key, "q4"))["entries"][0]
     panel = (await host.get(f"/host/{code}", params={"lang": "en"})).text
-    assert f'name="entry" value="{entry["id"]}"' in panel and "Waiting for approval" in panel
+    assert f'data-entry="{entry["id"]}" data-status="pending"' in panel
+    assert re.search(rf'name="entry" value="{entry["id"]}">\s*<button[^>]*>Approve', panel)
     await press(action="approve_entry", question="q4", entry=entry["id"])
     assert (await question_results(api, code, key, "q4"))["entries"][0]["status"] == "visible"
 

@@ -31,7 +31,14 @@ from livepoll.web import doors
 from livepoll.web.auth import HOST_COOKIE_PREFIX
 from livepoll.web.limits import TooManyAttempts
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
-from livepoll.web.pages_panel import MAX_LISTED_ITEMS, PANEL_PLACES, host_strings, panel_view, standings_of
+from livepoll.web.pages_panel import (
+    MAX_LISTED_ITEMS,
+    PANEL_PLACES,
+    host_strings,
+    panel_view,
+    standings_of,
+    with_leaderboard,
+)
 from livepoll.web.schemas import ControlIn
 from livepoll.web.state import credentials_of, polls_of
 
@@ -221,6 +228,7 @@ async def control_panel(request: Request) -> Response:
     error = request.query_params.get("error")
     has_quiz = any(q.kind is QuestionKind.QUIZ for q in session.questions)
     standings = await standings_of(polls_of(request), session, page.lang) if has_quiz else []
+    initial = with_leaderboard(initial, session, standings)
     view = panel_view(session, initial, page)
     strings = live_strings(page)
     texts = host_strings(page)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from livepoll.backends.base import BackendUnavailable
+from livepoll.leaderboard import LEADERBOARD_SHOWN
 from livepoll.model import ControlAction, Session
 from livepoll.polls import Polls
 from livepoll.web.pages_base import Page
@@ -70,6 +71,16 @@ async def standings_of(polls: Polls, session: Session, lang: str) -> list[dict[s
         return [place.public() for place in await polls.leaderboard(session, lang)]
     except BackendUnavailable:
         return []
+
+
+def with_leaderboard(
+    frame: dict[str, object], session: Session, standings: list[dict[str, object]]
+) -> dict[str, object]:
+    """The first frame as the socket's frames are while the presenter shows the leaderboard: with its top
+    (the page's first frame comes from a snapshot, which does not read the standings)."""
+    if not session.state.leaderboard:
+        return frame
+    return {**frame, "leaderboard": standings[:LEADERBOARD_SHOWN]}
 
 
 def host_strings(page: Page) -> dict[str, Any]:
