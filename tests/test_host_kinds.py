@@ -30,6 +30,9 @@ CHROMIUM_ARGS = [
 # How long a page may take to show a change (ms): generous, since Chromium shares a loaded 2-core machine.
 UI_WAIT = 10_000
 WAIT = 10.0
+# A new server's first word-cloud or open-text ballot waits for the words rules (dictionaries: seconds, and more
+# on a machine loaded with Chromium and Redis).
+WORDS_WAIT = 60.0
 # The browser tests are about the pages: one backend is enough (the form posts below run on both).
 EMBEDDED = pytest.mark.parametrize("backend_name", ["embedded"], indirect=True)
 
@@ -67,7 +70,8 @@ async def ballot(api: LivepollClient, code: str, question: str, **fields: object
     """One new participant's ballot through the API."""
     phone = api.participant()
     await phone.join(code)
-    response = await phone.post(f"/api/v1/sessions/{code}/votes", json={"question": question, **fields})
+    response = await phone.post(f"/api/v1/sessions/{code}/votes", json={"question": question, **fields},
+                                timeout=WORDS_WAIT)
     assert response.status_code == 200, response.text
 
 
