@@ -1,20 +1,26 @@
-// The host control panel: the control buttons call the JSON API (the forms also work without
-// JavaScript), a live results preview comes from the presenter WebSocket, and links can be copied.
+// The host control panel: every button is a form that also works without JavaScript; here each one is
+// sent to the JSON API instead. The live state and the current question's view come from the presenter
+// WebSocket's host audience (`?view=host`: the frame with what only the host may see); links can be copied.
 
 import { postJSON, readConfig, setNotice, Texts } from "./common.js";
-import { renderBars } from "./chart.js";
+import { moderationKeys, planFocus } from "./host-keys.js";
+import { setControl } from "./host-lists.js";
+import { Preview } from "./host-preview.js";
+import { Leaderboard } from "./host-quiz.js";
+import { Countdown } from "./host-timer.js";
 import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket, newestFrames } from "./live-socket.js";
 
 const config = readConfig();
 const texts = new Texts(config);
 const code = config.code;
+const questionIds = config.questions.map((question) => question.id);
 
 const $ = (id) => document.getElementById(id);
 const status = $("panel-status");
-const previewQuestion = $("preview-question");
-const previewVoters = $("preview-voters");
-const previewChart = $("preview-chart");
-const barTemplate = $("tpl-bar");
+const preview = new Preview(texts, config.max_listed);
+const countdown = new Countdown($("timer"), texts);
+const leaderboard = new Leaderboard(code, texts, (text) => showStatus(text, "error"));
+for (const id of config.revealed || []) preview.revealed.add(id);
 
 let current = config.initial;
 
@@ -23,8 +29,33 @@ function showStatus(text, kind = "") {
   setNotice(status, text);
 }
 
-function showForms(action, visible) {
-  for (const form of document.querySelectorAll(`form.control-form[data-action="${action}"]`)) form.hidden = !visible;
+function showForms(hook, visible) {
+  for (const form of document.querySelectorAll(`form.control-form[data-action="${hook}"]`)) form.hidden = !visible;
+}
+
+function currentId(state) {
+  if (state.current !== undefined) return state.current;
+  return state.question ? state.question.id : null;
+}
+
+function renderNavigation(id) {
+  const index = questionIds.indexOf(id);
+  const previous = index > 0 ? questionIds[index - 1] : null;
+  const next = index < 0 ? questionIds[0] ?? null : questionIds[index + 1] ?? null;
+  for (const [hook, target] of [["previous", previous], ["next", next]]) {
+    const form = document.querySelector(`form.control-form[data-action="${hook}"]`);
+    if (target) setControl(form, { question: target });
+    form.hidden = !target;
+  }
+  $("question-position").textContent = index < 0
+    ? texts.t("no_question")
+    : texts.t("position", { num: index + 1, total: questionIds.length });
+  for (const item of document.querySelectorAll(".question-item")) {
+    const isCurrent = item.dataset.question === id;
+    item.classList.toggle("current", isCurrent);
+    item.querySelector(".current-mark").hidden = !isCurrent;
+    item.querySelector('form[data-action="goto"]').hidden = isCurrent;
+  }
 }
 
 function renderState(state) {
@@ -37,62 +68,80 @@ function renderState(state) {
   showForms("show_results", !state.results_visible);
   showForms("hide_on_phones", state.results_on_phones);
   showForms("show_on_phones", !state.results_on_phones);
-  const currentId = state.current ?? (state.question ? state.question.id : null);
-  for (const item of document.querySelectorAll(".question-item")) {
-    const isCurrent = item.dataset.question === currentId;
-    item.classList.toggle("current", isCurrent);
-    item.querySelector(".current-mark").hidden = !isCurrent;
-    const goto = item.querySelector('form[data-action="goto"] button');
-    if (isCurrent) goto.setAttribute("aria-current", "true");
-    else goto.removeAttribute("aria-current");
-  }
+  renderNavigation(currentId(state));
 }
 
-function renderResults(message) {
-  const question = message.question;
-  previewQuestion.textContent = question ? question.text : texts.t("no_question");
-  previewVoters.textContent = texts.n("voters", message.voters || 0);
-  if (question) renderBars(previewChart, barTemplate, question.id, question.options, message.voters, texts);
-  else previewChart.replaceChildren();
+function renderFrame(frame) {
+  preview.render(frame);
   $("state-connection").textContent =
-    message.participants === null || message.participants === undefined
+    frame.participants === null || frame.participants === undefined
       ? texts.t("participants_unknown")
-      : texts.n("participants", message.participants);
-  renderState(message);
+      : texts.n("participants", frame.participants);
+  showForms("stop_timer", frame.remaining_ms !== undefined && frame.remaining_ms !== null && frame.voting_open);
+  countdown.update(frame);
+  leaderboard.update(frame);
+  renderState(frame);
 }
 
 // Controls ---------------------------------------------------------------------------------------------
+
+function bodyOf(form) {
+  const fields = new FormData(form);
+  const body = { action: fields.get("action") };
+  for (const name of ["question", "key", "entry"]) if (fields.get(name)) body[name] = fields.get(name);
+  if (fields.get("seconds")) body.seconds = Number(fields.get("seconds"));
+  return body;
+}
+
+function afterControl(form, body, data) {
+  if (data.links) {
+    // A new host key: the old links no longer work; show the new ones (the cookie already changed).
+    const hostLink = $("host-link");
+    const presentLink = $("present-link");
+    if (hostLink) hostLink.value = data.links.host;
+    if (presentLink) presentLink.value = data.links.present;
+    showStatus(texts.t("key_rotated"), "success");
+  }
+  if (body.action === "reveal") preview.revealed.add(body.question);
+  if (["reveal", "reset", "show_leaderboard"].includes(body.action)) leaderboard.refresh();
+  if (body.action === "show_leaderboard" || body.action === "hide_leaderboard") {
+    current = { ...current, leaderboard: body.action === "show_leaderboard" ? current.leaderboard || [] : undefined };
+  }
+  const { links, host_key: _key, code: _code, ...state } = data;
+  current = { ...current, ...state };
+  renderFrame(current);
+  const details = form.closest("details");
+  if (details) details.open = false;
+}
 
 document.addEventListener("submit", async (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.classList.contains("control-form")) return;
   event.preventDefault();
-  const body = { action: form.dataset.action };
-  if (form.dataset.question) body.question = form.dataset.question;
+  const body = bodyOf(form);
   const button = form.querySelector("button");
+  const hadFocus = form.contains(document.activeElement);
+  const refocus = planFocus(form);
   button.disabled = true;
   const reply = await postJSON(`/api/v1/sessions/${code}/control`, body);
   button.disabled = false;
   if (reply.ok && reply.data) {
     showStatus("");
-    if (reply.data.links) {
-      // A new host key: the old links no longer work; show the new ones (the cookie already changed).
-      const hostLink = document.getElementById("host-link");
-      const presentLink = document.getElementById("present-link");
-      if (hostLink) hostLink.value = reply.data.links.host;
-      if (presentLink) presentLink.value = reply.data.links.present;
-      showStatus(texts.t("key_rotated"), "success");
+    afterControl(form, body, reply.data);
+    refocus();
+    // A button that hid itself (Close voting → Open voting) hands focus to the one that took its place.
+    if (hadFocus && form.hidden && !form.closest(".mod-item")) {
+      const group = form.parentElement;
+      const next = group && [...group.querySelectorAll("form.control-form")].find((other) => !other.hidden);
+      if (next) next.querySelector("button").focus();
     }
-    const { links, host_key: _key, ...state } = reply.data;
-    current = { ...current, ...state };
-    renderState(current);
-    const details = form.closest("details");
-    if (details) details.open = false;
   } else {
     const reason = reply.network ? texts.t("network_error") : (reply.data && reply.data.message) || String(reply.status);
     showStatus(texts.t("control_failed", { reason }), "error");
   }
 });
+
+moderationKeys();
 
 // Copy buttons: the async clipboard needs a secure context (HTTPS or localhost); elsewhere select the text
 // and use the older execCommand, and if that fails too, leave it selected for Ctrl+C.
@@ -127,12 +176,12 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
   });
 }
 
-// Live preview -----------------------------------------------------------------------------------------
+// Live -------------------------------------------------------------------------------------------------
 
-const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter`, {
-  onMessage: newestFrames("results", (message) => {
-    current = message;
-    renderResults(message);
+const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter?view=host`, {
+  onMessage: newestFrames("results", (frame) => {
+    current = frame;
+    renderFrame(frame);
   }),
   onStatus(state, detail) {
     if (state === "open") {
@@ -146,5 +195,5 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter`, {
   },
 });
 
-renderResults(current);
+renderFrame(current);
 socket.start();

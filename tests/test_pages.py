@@ -448,9 +448,12 @@ async def test_create_form_errors_are_listed_and_values_kept(api: LivepollClient
     response = await admin.post("/host/sessions", data=form, params={"lang": "en"}, headers=origin_headers(server))
     assert response.status_code == 422
     assert "Give the session a title." in response.text
-    assert "write between 2 and 30 options" in response.text
-    assert "must be a whole number from 1 to 1" in response.text
+    assert "Write between 2 and 30 options" in response.text
     assert "Pytanie bez opcji" in response.text
+    form = {**form, "title": "T", "q1_options": "jedna\ndwie"}
+    response = await admin.post("/host/sessions", data=form, params={"lang": "en"}, headers=origin_headers(server))
+    assert response.status_code == 422
+    assert "must be a whole number from 1 to 2" in response.text
 
 
 async def test_add_question_button_adds_a_block_without_javascript(api: LivepollClient, server: ServerProcess) -> None:

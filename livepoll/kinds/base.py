@@ -123,8 +123,17 @@ def refuse(code: str, message: str, status: int = 422) -> PollError:
     return PollError(code, message, status)
 
 
-def invalid(where: str, message: str) -> PollError:
-    return PollError("invalid_question", f"{where}: {message}", 422)
+class InvalidQuestion(PollError):
+    """A question a creation request describes wrongly; `field` names the request field at fault (when one
+    is), so a form can show the problem next to it."""
+
+    def __init__(self, message: str, field: str | None) -> None:
+        super().__init__("invalid_question", message, 422)
+        self.field = field
+
+
+def invalid(where: str, message: str, field: str | None = None) -> InvalidQuestion:
+    return InvalidQuestion(f"{where}: {message}", field)
 
 
 def labels(
@@ -133,18 +142,18 @@ def labels(
     """Checked, trimmed labels with ids `<prefix><n>`: between `low` and `high`, none empty, none twice."""
     cleaned = [v.strip() for v in values]
     if not low <= len(cleaned) <= high:
-        raise invalid(where, f"needs {low}-{high} {what}; got {len(cleaned)}")
+        raise invalid(where, f"needs {low}-{high} {what}; got {len(cleaned)}", what)
     if any(not v for v in cleaned):
-        raise invalid(where, f"has an empty {what[:-1]}")
+        raise invalid(where, f"has an empty {what[:-1]}", what)
     if len({v.casefold() for v in cleaned}) != len(cleaned):
-        raise invalid(where, f"has the same {what[:-1]} twice")
+        raise invalid(where, f"has the same {what[:-1]} twice", what)
     return tuple((f"{prefix}{n}", v) for n, v in enumerate(cleaned, start=1))
 
 
 def text_of(draft: Draft, where: str) -> str:
     text = draft.text.strip()
     if not text:
-        raise invalid(where, "has no text")
+        raise invalid(where, "has no text", "text")
     return text
 
 

@@ -61,10 +61,10 @@ class Choice(KindRules):
         if draft.other:
             options.append(Option(OTHER, (draft.other_label or "").strip()))
         elif draft.other_label is not None:
-            raise invalid(where, "other_label needs other: true")
+            raise invalid(where, "other_label needs other: true", "other_label")
         limit = 1 if draft.max_choices is None else draft.max_choices
         if not 1 <= limit <= len(options):
-            raise invalid(where, f"max_choices must be between 1 and {len(options)}")
+            raise invalid(where, f"max_choices must be between 1 and {len(options)}", "max_choices")
         return Question(
             question_id, self.kind, text, tuple(options), max_choices=limit,
             allow_change=True if draft.allow_change is None else draft.allow_change, other=draft.other,
@@ -126,21 +126,22 @@ class Quiz(Choice):
     def build(self, draft: Draft, question_id: str, where: str) -> Question:
         text = text_of(draft, where)
         if draft.other:
-            raise invalid(where, "a quiz has no “other” option")
+            raise invalid(where, "a quiz has no “other” option", "other")
         options = tuple(Option(i, label) for i, label in labels(draft.options, "o", where, "options", MIN_OPTIONS,
                                                                  MAX_QUIZ_OPTIONS))
         correct = list(draft.correct)
         if not correct:
-            raise invalid(where, "a quiz needs at least one correct answer (correct: [index, ...])")
+            raise invalid(where, "a quiz needs at least one correct answer (correct: [index, ...])", "correct")
         if len(set(correct)) != len(correct) or not all(0 <= c < len(options) for c in correct):
-            raise invalid(where, f"correct holds 0-based indexes of its {len(options)} options, each once")
+            raise invalid(where, f"correct holds 0-based indexes of its {len(options)} options, each once", "correct")
         points = DEFAULT_POINTS if draft.points is None else draft.points
         if not 0 <= points <= MAX_POINTS:
-            raise invalid(where, f"points must be between 0 and {MAX_POINTS}")
+            raise invalid(where, f"points must be between 0 and {MAX_POINTS}", "points")
         if draft.time_limit is not None and not MIN_TIME_LIMIT <= draft.time_limit <= MAX_TIME_LIMIT:
-            raise invalid(where, f"time_limit must be between {MIN_TIME_LIMIT} and {MAX_TIME_LIMIT} seconds")
+            raise invalid(where, f"time_limit must be between {MIN_TIME_LIMIT} and {MAX_TIME_LIMIT} seconds",
+                          "time_limit")
         if draft.speed_bonus and draft.time_limit is None:
-            raise invalid(where, "speed_bonus needs a time_limit (the bonus shrinks over it)")
+            raise invalid(where, "speed_bonus needs a time_limit (the bonus shrinks over it)", "speed_bonus")
         return Question(
             question_id, self.kind, text, options, max_choices=len(correct),
             allow_change=True if draft.allow_change is None else draft.allow_change,

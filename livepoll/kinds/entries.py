@@ -63,7 +63,7 @@ class WordCloud(KindRules):
     def build(self, draft: Draft, question_id: str, where: str) -> Question:
         limit = DEFAULT_WORDS_PER_BALLOT if draft.max_entries is None else draft.max_entries
         if not 1 <= limit <= MAX_WORDS_PER_BALLOT:
-            raise invalid(where, f"max_entries must be between 1 and {MAX_WORDS_PER_BALLOT}")
+            raise invalid(where, f"max_entries must be between 1 and {MAX_WORDS_PER_BALLOT}", "max_entries")
         return Question(question_id, self.kind, text_of(draft, where), max_entries=limit,
                         allow_change=True if draft.allow_change is None else draft.allow_change)
 
@@ -146,7 +146,7 @@ class OpenText(KindRules):
     def build(self, draft: Draft, question_id: str, where: str) -> Question:
         limit = 1 if draft.max_entries is None else draft.max_entries
         if not 1 <= limit <= MAX_ENTRIES_PER_PARTICIPANT:
-            raise invalid(where, f"max_entries must be between 1 and {MAX_ENTRIES_PER_PARTICIPANT}")
+            raise invalid(where, f"max_entries must be between 1 and {MAX_ENTRIES_PER_PARTICIPANT}", "max_entries")
         return Question(question_id, self.kind, text_of(draft, where), max_entries=limit, moderated=draft.moderated)
 
     def answer(self, question: Question, ballot: BallotInput, context: BallotContext) -> Answer:

@@ -43,9 +43,9 @@ class Scale(KindRules):
         low = 1 if draft.min is None else draft.min
         high = 5 if draft.max is None else draft.max
         if low not in (0, 1):
-            raise invalid(where, "min must be 0 or 1")
+            raise invalid(where, "min must be 0 or 1", "min")
         if not MIN_POINTS <= high - low + 1 <= MAX_POINTS:
-            raise invalid(where, f"a scale has {MIN_POINTS}-{MAX_POINTS} points (min..max)")
+            raise invalid(where, f"a scale has {MIN_POINTS}-{MAX_POINTS} points (min..max)", "max")
         return Question(
             question_id, self.kind, text, statements=statements, min=low, max=high,
             min_label=_label(draft.min_label), max_label=_label(draft.max_label),

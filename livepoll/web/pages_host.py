@@ -7,9 +7,11 @@ cookie and removed at once with a 303 to the bare URL: the presenter window is s
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -24,10 +26,20 @@ from livepoll.model import (
     normalize_join_code,
 )
 from livepoll.qr import join_link, qr_path
+from livepoll.questions import QuestionKind
 from livepoll.web import doors
 from livepoll.web.auth import HOST_COOKIE_PREFIX
 from livepoll.web.limits import TooManyAttempts
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
+from livepoll.web.pages_panel import (
+    MAX_LISTED_ITEMS,
+    PANEL_PLACES,
+    host_strings,
+    panel_view,
+    standings_of,
+    with_leaderboard,
+)
+from livepoll.web.schemas import ControlIn
 from livepoll.web.state import credentials_of, polls_of
 
 # Access -----------------------------------------------------------------------------------------------------
@@ -116,9 +128,12 @@ def _questions_config(session: Session) -> list[dict[str, str]]:
     return [{"id": q.id, "text": q.text} for q in session.questions]
 
 
-async def _host_screen(request: Request, page: Page, path: str) -> tuple[Session, dict[str, object]] | Response:
+async def _host_screen(
+    request: Request, page: Page, path: str, *, host: bool = False
+) -> tuple[Session, dict[str, object]] | Response:
     """The session of a host page and the first frame it draws, in the presenter socket's own shape
-    (live.presenter_frame), so the screen is right before the socket's first message arrives."""
+    (live.presenter_frame; `host`: the host panel's, with the host's fields), so the screen is right before
+    the socket's first message arrives."""
     found = await _host_page(request, page, path)
     if isinstance(found, Response):
         return found
@@ -131,7 +146,7 @@ async def _host_screen(request: Request, page: Page, path: str) -> tuple[Session
     if snapshot is None:  # deleted since the door let the host in
         return page.error(404, _("Session not found"),
                           _("There is no session with the code %(code)s.") % {"code": found.code})
-    return found, presenter_frame(snapshot)
+    return found, presenter_frame(snapshot, host=host)
 
 
 def live_strings(page: Page) -> dict[str, Any]:
@@ -215,7 +230,7 @@ def control_error_message(page: Page, error: str) -> str:
 
 async def control_panel(request: Request) -> Response:
     page = Page(request)
-    found = await _host_screen(request, page, "/host/{code}")
+    found = await _host_screen(request, page, "/host/{code}", host=True)
     if isinstance(found, Response):
         return found
     session, initial = found
@@ -232,9 +247,14 @@ async def control_panel(request: Request) -> Response:
                                 "Use the links below."),
     }.get(request.query_params.get("done", ""))
     error = request.query_params.get("error")
+    has_quiz = any(q.kind is QuestionKind.QUIZ for q in session.questions)
+    standings = await standings_of(polls_of(request), session, page.lang) if has_quiz else []
+    initial = with_leaderboard(initial, session, standings)
+    view = panel_view(session, initial, page)
+    strings = live_strings(page)
+    texts = host_strings(page)
     return page.render("host_panel.html", {
         "session": session,
-        "state": session.state,
         "join_url": join_link(base, code, token),
         "qr_url": qr_path(code, token),
         "join_display": _join_display(request),
@@ -243,8 +263,15 @@ async def control_panel(request: Request) -> Response:
         "results": initial,
         "notice": notice,
         "error": None if not error else control_error_message(page, error),
-        "config": {"code": code, "lang": page.lang, "questions": _questions_config(session),
-                   "initial": initial, **live_strings(page)},
+        "has_quiz": has_quiz,
+        "standings": standings,
+        **view,
+        "config": {
+            "code": code, "lang": page.lang, "questions": _questions_config(session), "initial": initial,
+            "revealed": list(session.state.revealed), "has_quiz": has_quiz, "max_listed": MAX_LISTED_ITEMS,
+            "strings": {**strings["strings"], **texts["strings"]},
+            "plurals": {**strings["plurals"], **texts["plurals"]},
+        },
     })
 
 
@@ -261,23 +288,35 @@ async def control_form(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     async with request.form(max_files=0, max_fields=8, max_part_size=1024) as form:
-        action_name = str(form.get("action") or "")
-        question = str(form.get("question") or "") or None
+        fields = {name: str(form.get(name) or "") for name in ("action", "question", "seconds", "key", "entry")}
     panel = f"/host/{found.code}"
     try:
-        action = ControlAction(action_name)
-        done = await polls_of(request).control(found.code, action, question)
-    except ValueError:
+        # The API's own request model, read as the API reads it (JSON: an action is its name).
+        body = {name: value for name, value in fields.items() if value} | _seconds(fields["seconds"])
+        control = ControlIn.model_validate_json(json.dumps(body)).control()
+        done = await polls_of(request).control(found.code, control)
+    except ValidationError:
         return page.redirect(panel + "?" + urlencode({"error": "invalid_control"}))
     except PollError as exc:
         return page.redirect(panel + "?" + urlencode({"error": exc.code}))
     except BackendUnavailable:
         return page.redirect(panel + "?" + urlencode({"error": "unavailable"}))
     notices = {ControlAction.RESET: "?done=reset", ControlAction.ROTATE_KEY: "?done=rotated"}
-    response = page.redirect(panel + notices.get(action, ""))
+    response = page.redirect(panel + notices.get(control.action, "") + PANEL_PLACES.get(control.action, ""))
     if done.host_key is not None:
         credentials_of(request).set_host_cookie(response, request, found.code, done.host_key)
     return response
+
+
+def _seconds(typed: str) -> dict[str, object]:
+    """A timer's seconds as the API takes them (a number); what is not one is left for the model to refuse."""
+    typed = typed.strip()
+    if not typed:
+        return {}
+    try:
+        return {"seconds": int(typed)}
+    except ValueError:
+        return {"seconds": typed}
 
 
 async def presenter(request: Request) -> Response:
