@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
@@ -376,6 +378,10 @@ class NicknameIn(Strict):
     name: Name
 
 
+# Pydantic's name for a member of a union in an error's path: never a field name (those are snake_case).
+_UNION_MEMBER = re.compile(r".*\[.*\]|[a-z]+(-[a-z]+)+")
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     """Where a validation error is, as `questions.0.text`: the kind a question was validated as is left out
     (pydantic adds it to the path of a tagged union), so the message names the field the client sent."""
@@ -383,5 +389,7 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     for n, part in enumerate(loc):
         if isinstance(part, str) and part in KINDS and n > 0 and isinstance(loc[n - 1], int):
             continue
+        if isinstance(part, str) and _UNION_MEMBER.fullmatch(part):
+            continue  # "function-before[_cleaned(), constrained-str]": which member of `str | {lang: str}`
         parts.append(str(part))
     return ".".join(parts)
