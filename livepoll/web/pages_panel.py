@@ -29,6 +29,12 @@ PANEL_PLACES: Mapping[ControlAction, str] = {
     ControlAction.GOTO: "#live",
     ControlAction.OPEN: "#live",
     ControlAction.CLOSE: "#live",
+    ControlAction.CLEAN_SCREEN: "#live",
+    ControlAction.FULL_SCREEN: "#live",
+    ControlAction.QA_OPEN: "#qa",
+    ControlAction.QA_CLOSE: "#qa",
+    ControlAction.SHOW_QA: "#qa",
+    ControlAction.HIDE_QA: "#qa",
 }
 
 
