@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from livepoll.kinds import rules
 from livepoll.languages import LANGUAGES
 from livepoll.questions import QuestionKind
 from livepoll.text import clean_text
@@ -103,8 +104,13 @@ def _at(lines: Sequence[str], index: int) -> str:
 
 
 def patch_of(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An edit that makes the question exactly `item`: settings it leaves out go back to their defaults."""
-    return {**{name: None for name in OPTIONAL_FIELDS}, **item}
+    """An edit that makes the question exactly `item`: settings of its kind it leaves out go back to their
+    defaults."""
+    kind = QuestionKind(str(item.get("kind", "choice")))
+    fields = set(rules(kind).fields) | ({"other_label"} if kind is QuestionKind.CHOICE else set())
+    if kind is QuestionKind.QUIZ:
+        fields.discard("max_choices")  # a quiz's follows from its correct answers
+    return {**{name: None for name in OPTIONAL_FIELDS if name in fields}, **item}
 
 
 def _split(value: object, default: str) -> tuple[str, dict[str, str]]:

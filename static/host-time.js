@@ -1,0 +1,13 @@
+// Times in the viewer's local time zone: the server writes `<time datetime="...Z">` with a UTC text (what a
+// page without JavaScript shows); here each one is shown in the browser's zone and the page's language.
+
+/** Rewrite every `time.local-time` under `root` in local time (the UTC text stays in its title). */
+export function localTimes(lang, root = document) {
+  const format = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  for (const element of root.querySelectorAll("time.local-time[datetime]")) {
+    const moment = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(moment.getTime())) continue;
+    if (!element.title) element.title = element.textContent.trim();
+    element.textContent = format.format(moment);
+  }
+}
