@@ -4,7 +4,7 @@ moved up or down; the texts of each question in the other languages beside it. E
 works without JavaScript; each save is one edit of the polls use cases (as the API's), so phones and screens
 follow within a second. Also here: duplicating and deleting the session (the panel's buttons).
 
-The forms' blocks and their languages are in `edit_forms.py`, the create form's rules in `pages_create.py`."""
+The forms' blocks and their languages are in `pages_edit_forms.py`, the create form's rules in `pages_create.py`."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from livepoll.backends.base import BackendUnavailable
 from livepoll.editing import definition_of
 from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS, PollError, Session
 from livepoll.web.auth import HOST_COOKIE_PREFIX
-from livepoll.web.edit_forms import (
+from livepoll.web.pages_edit_forms import (
     EditorQuestion,
     editor_question,
     item_of,
