@@ -33,6 +33,7 @@ export class QaColumn {
     if (!this.card) return;
     const groups = { pending: [], listed: [], hidden: [], blocked: [] };
     for (const question of frame.questions) groups[groupOf(question)].push(question);
+    const focus = this.focusPlan();
     for (const [name, items] of Object.entries(groups)) {
       syncList($(`qa-${name}`), items, {
         id: (q) => q.id,
@@ -40,9 +41,29 @@ export class QaColumn {
         update: (row, q) => this.update(row, q),
       });
     }
+    focus();
     const pending = frame.pending ?? groups.pending.length;
     setText($("qa-counts"), `${this.texts.n("qa_pending", pending)} · ${this.texts.n("qa_visible", groups.listed.length)}`);
     this.showOpen(frame.open);
+  }
+
+  /**
+   * Where focus goes when the focused question leaves its list (approved, hidden): to its neighbour in the
+   * list it left, so the host can go on down the pending questions; else to the question in its new list.
+   */
+  focusPlan() {
+    const item = document.activeElement && document.activeElement.closest ? document.activeElement.closest(".qa-item") : null;
+    if (!item || !this.card.contains(item)) return () => {};
+    const id = item.dataset.item;
+    const neighbours = [item.nextElementSibling, item.previousElementSibling].filter(Boolean).map((row) => row.dataset.item);
+    const list = item.parentElement;
+    return () => {
+      if (item.isConnected && item.parentElement === list) return;
+      const stayed = neighbours.map((other) => list.querySelector(`.qa-item[data-item="${CSS.escape(other)}"]`)).find(Boolean);
+      const moved = this.card.querySelector(`.qa-item[data-item="${CSS.escape(id)}"]`);
+      const target = stayed || moved;
+      if (target) target.focus();
+    };
   }
 
   update(row, q) {

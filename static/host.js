@@ -80,6 +80,12 @@ function renderState(state) {
 
 function renderFrame(frame) {
   preview.render(frame);
+  // The questions were edited meanwhile (the editor, the API): the lists of this page need a reload.
+  const count = frame.question_count;
+  const known = !frame.question || questionIds.includes(frame.question.id);
+  if ((count !== undefined && count !== null && count !== questionIds.length) || !known) {
+    showStatus(texts.t("questions_changed"), "warning");
+  }
   $("state-connection").textContent =
     frame.participants === null || frame.participants === undefined
       ? texts.t("participants_unknown")

@@ -8,6 +8,7 @@ speaks Ukrainian reads it in Ukrainian and votes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import shutil
@@ -111,7 +112,7 @@ async def test_no_js_editor_adds_edits_moves_and_deletes_questions(api: Livepoll
     await phone.join(code)
     assert (await phone.vote(code, "q1", ["o2"])).status_code == 200
     kept = await post_form(host, server, f"{edit}?question=q1", f"{edit}/q/q1", q1_options="Nie\nTak", op="save")
-    assert kept.status_code == 409 and "already has votes" in kept.text
+    assert kept.status_code == 409 and "To pytanie ma już głosy" in kept.text
 
     # "Change kind" without JavaScript shows the chosen kind's fields, keeping the text.
     switched = await post_form(host, server, edit, f"{edit}/add", q1_kind="scale", q1_text="Nowe", op="kind")
@@ -220,18 +221,12 @@ async def test_host_list_shows_activity_local_times_and_searches(api: LivepollCl
 # Live ------------------------------------------------------------------------------------------------------
 
 
-class presenter_socket:  # noqa: N801 - used like a function
+@contextlib.asynccontextmanager
+async def presenter_socket(server: ServerProcess, code: str, key: str) -> AsyncIterator[ClientConnection]:
     """The presenter screen's socket (what the shared screen gets)."""
-
-    def __init__(self, server: ServerProcess, code: str, key: str) -> None:
-        self.url = server.ws_url(f"/ws/v1/sessions/{code}/presenter?key={key}")
-
-    async def __aenter__(self) -> ClientConnection:
-        self.ws = await connect(self.url, proxy=None, compression=None, open_timeout=WAIT, close_timeout=2)
-        return self.ws
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.ws.close()
+    url = server.ws_url(f"/ws/v1/sessions/{code}/presenter?key={key}")
+    async with connect(url, proxy=None, compression=None, open_timeout=WAIT, close_timeout=2) as ws:
+        yield ws
 
 
 async def frame_where(ws: ClientConnection, check: Any, within: float = WAIT) -> dict[str, Any]:
@@ -248,7 +243,9 @@ async def frame_where(ws: ClientConnection, check: Any, within: float = WAIT) ->
     raise AssertionError(f"no such presenter frame within {within} s; last: {last}")
 
 
-async def test_an_edit_reaches_a_connected_presenter_within_a_second(api: LivepollClient, server: ServerProcess) -> None:
+async def test_an_edit_reaches_a_connected_presenter_within_a_second(
+    api: LivepollClient, server: ServerProcess
+) -> None:
     code, key, _ = await api.create_session("Na żywo", QUESTIONS)
     host = await host_client(api, code, key)
     edit = f"/host/{code}/edit"
@@ -283,7 +280,8 @@ async def browser() -> AsyncIterator[Any]:
 async def test_host_adds_a_polish_and_ukrainian_question_and_a_ukrainian_phone_votes(
     browser: Any, api: LivepollClient, server: ServerProcess
 ) -> None:
-    code, key, _ = await api.create_session("Webinar", [{"kind": "choice", "text": "Start", "options": ["a", "b"]}])
+    code, key, _ = await api.create_session("Webinar", [{"kind": "choice", "text": "Start", "options": ["a", "b"]},
+                                                        {"kind": "open", "text": "Uwagi"}])
     problems: list[str] = []
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="pl-PL")
     page = await context.new_page()
@@ -301,12 +299,23 @@ async def test_host_adds_a_polish_and_ukrainian_question_and_a_ukrainian_phone_v
         await frame_where(ws, lambda f: f["question"]["text"] == "Start")
         await page.click("button:has-text('Add the question')")
         await page.wait_for_selector("text=The question was added.", timeout=UI_WAIT)
+        # Move it up with the keyboard: after the reload, focus is back on its button.
+        new_item = page.locator(".edit-list .question-item").nth(2)
+        new_id = await new_item.get_attribute("data-question")
+        await new_item.locator("form.move-form button").first.focus()
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("text=The question was moved.", timeout=UI_WAIT)
+        order = await page.eval_on_selector_all(".edit-list .question-item",
+                                                "items => items.map(i => i.dataset.question)")
+        assert order == ["q1", new_id, "q2"]
+        assert await page.evaluate(f"() => document.activeElement.closest('#item-{new_id}') !== null")
         # Delete the first question: the session moves on to the new one, and the screen follows at once.
         first = page.locator("#item-q1")
         await first.locator("summary").click()
         started = time.monotonic()
         await first.locator("button.danger").click()
-        frame = await frame_where(ws, lambda f: f["question"] and f["question"]["text"] == "Z kim chcesz współpracować?")
+        wanted = "Z kim chcesz współpracować?"
+        frame = await frame_where(ws, lambda f: f["question"] and f["question"]["text"] == wanted)
         assert time.monotonic() - started < 2.0
         await page.wait_for_selector("text=The question was deleted.", timeout=UI_WAIT)
 

@@ -194,6 +194,9 @@ async def test_host_approves_pins_and_hides_in_the_panel_and_the_phone_follows(
         assert await public_texts(phone, code) == [("Czy będzie nagranie?", "visible")]
         listed = panel.locator(f'#qa-listed .qa-item[data-item="{asked}"]')
         await listed.wait_for(timeout=UI_WAIT)
+        # Focus followed the question to its new list, so the host can go on with the keyboard.
+        await panel.wait_for_function(
+            f"() => document.activeElement.matches('#qa-listed [data-item=\"{asked}\"]')", timeout=UI_WAIT)
         await panel.wait_for_function(
             "() => document.querySelector('#qa-counts').textContent.includes('1 visible')", timeout=UI_WAIT)
 

@@ -22,14 +22,6 @@ from livepoll.backends.base import BackendUnavailable
 from livepoll.editing import definition_of
 from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS, PollError, Session
 from livepoll.web.auth import HOST_COOKIE_PREFIX
-from livepoll.web.pages_edit_forms import (
-    EditorQuestion,
-    editor_question,
-    item_of,
-    other_languages,
-    patch_of,
-    read_editor_question,
-)
 from livepoll.web.pages_access import host_form, host_page
 from livepoll.web.pages_base import Page, Translate
 from livepoll.web.pages_create import (
@@ -40,6 +32,14 @@ from livepoll.web.pages_create import (
     check,
     kind_names,
     limits,
+)
+from livepoll.web.pages_edit_forms import (
+    EditorQuestion,
+    editor_question,
+    item_of,
+    other_languages,
+    patch_of,
+    read_editor_question,
 )
 from livepoll.web.schemas import SessionPatchIn, read_question as read_item
 from livepoll.web.state import credentials_of, polls_of
@@ -200,8 +200,8 @@ async def move_question(request: Request) -> Response:
         order[at], order[to] = order[to], order[at]
     response = await _step(request, page, found, "moved", polls_of(request).edits.reorder(found.code, order))
     if response.status_code == 303:
-        response.headers["location"] = (_editor_path(found.code, done="moved", moved=question_id, dir=direction)
-                                        + f"#item-{question_id}")
+        # No fragment: browsers skip `autofocus` on a page whose address has one (focus brings it into view).
+        response.headers["location"] = _editor_path(found.code, done="moved", moved=question_id, dir=direction)
     return response
 
 

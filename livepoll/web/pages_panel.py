@@ -111,6 +111,7 @@ def host_strings(page: Page) -> dict[str, Any]:
             "leaderboard_shown": _("The leaderboard is on the screen."),
             "leaderboard_hidden": _("The leaderboard is not on the screen."),
             "leaderboard_failed": _("The leaderboard could not be loaded: %(reason)s"),
+            "questions_changed": _("The session's questions were edited. Reload the page to see them."),
         },
         "plurals": {
             "points": page.plural_forms("%(num)d point", "%(num)d points"),

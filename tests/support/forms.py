@@ -21,7 +21,7 @@ class _Forms(HTMLParser):
             self._fields = []
             self.forms.append((a.get("action", ""), self._fields))
             return
-        if self._fields is None or not a.get("name") and tag != "option":
+        if self._fields is None or (not a.get("name") and tag != "option"):
             return
         kind = a.get("type", "text")
         if tag == "input" and kind in ("checkbox", "radio"):
