@@ -329,3 +329,33 @@ async def test_host_adds_a_polish_and_ukrainian_question_and_a_ukrainian_phone_v
         assert frame["question"]["options"][0]["votes"] == 1
     assert problems == []
     await context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend_name", ["embedded"], indirect=True)
+async def test_host_list_shows_local_times_and_filters_as_one_types(
+    browser: Any, api: LivepollClient, server: ServerProcess
+) -> None:
+    for title in ("Spotkanie Alfa 5521", "Spotkanie Beta 5521"):
+        await api.create_session(title, QUESTIONS)
+    context = await browser.new_context(locale="en-US", timezone_id="Europe/Warsaw")
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    await page.goto(server.url("/host?lang=en"))
+    await page.fill("#token", ADMIN_TOKEN)
+    await page.click("button[type=submit]")
+    await page.goto(server.url("/host?q=5521"))
+    rows = page.locator("#sessions-table tbody tr")
+    assert await rows.count() == 2
+    created = rows.first.locator("time").first
+    await page.wait_for_function("() => document.querySelector('time.local-time').title.endsWith('UTC')")
+    shown = await created.text_content() or ""
+    assert "UTC" not in shown and shown.strip()
+    await page.fill("#session-search", "beta 5521")
+    visible = "#sessions-table tbody tr:not([hidden])"
+    await page.wait_for_function(f"() => document.querySelectorAll('{visible}').length === 1")
+    assert "Beta" in (await page.locator(visible).text_content() or "")
+    assert (await page.text_content("#session-count") or "").strip() == "1 session"
+    assert problems == []
+    await context.close()

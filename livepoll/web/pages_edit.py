@@ -8,6 +8,7 @@ The forms' blocks and their languages are in `pages_edit_forms.py`, the create f
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,13 +29,13 @@ from livepoll.web.pages_create import (
     FIELDS_PER_QUESTION,
     MAX_FORM_FIELD_BYTES,
     Problems,
-    QuestionForm,
     check,
     kind_names,
     limits,
 )
 from livepoll.web.pages_edit_forms import (
     EditorQuestion,
+    blank_question,
     editor_question,
     item_of,
     other_languages,
@@ -102,8 +103,7 @@ async def _editor(
             index = [q.id for q in session.questions].index(editing)
             block = editor_question(questions[index], default)
         else:
-            block = EditorQuestion(QuestionForm(), {lang: editor_question({}, default).translations[lang]
-                                                    for lang in other_languages(default)})
+            block = blank_question(default)
     query = request.query_params
     return page.render("host_edit.html", {
         "session": session,
@@ -205,7 +205,7 @@ async def move_question(request: Request) -> Response:
     return response
 
 
-async def _step(request: Request, page: Page, session: Session, done: str, edit: Any) -> Response:
+async def _step(request: Request, page: Page, session: Session, done: str, edit: Awaitable[object]) -> Response:
     """One edit that needs no form of its own; a refusal comes back as the editor with the reason."""
     _ = page.gettext
     problems = Problems()

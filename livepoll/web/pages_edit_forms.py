@@ -55,6 +55,11 @@ def other_languages(default: str) -> list[str]:
     return [lang for lang in LANGUAGES if lang != default]
 
 
+def blank_question(default: str) -> EditorQuestion:
+    """A new question's block: the create form's blank one, no translations yet."""
+    return EditorQuestion(QuestionForm(), {lang: Translation() for lang in other_languages(default)})
+
+
 def read_editor_question(form: FormData, prefix: str, default: str) -> EditorQuestion:
     def text(name: str) -> str:
         value = form.get(prefix + name)
