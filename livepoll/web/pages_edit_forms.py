@@ -122,8 +122,9 @@ def _split(value: object, default: str) -> tuple[str, dict[str, str]]:
     """A stored text as (default language text, {other language: text})."""
     if isinstance(value, Mapping):
         texts = {str(k): str(v) for k, v in value.items()}
+        # A text without the default language shows its first version there (what participants read then).
         main = texts.get(default) or next(iter(texts.values()), "")
-        return main if default in texts else "", {k: v for k, v in texts.items() if k != default}
+        return main, {k: v for k, v in texts.items() if k != default}
     return ("" if value is None else str(value)), {}
 
 
