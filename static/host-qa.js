@@ -5,6 +5,7 @@
 
 import { postJSON, setNotice } from "./common.js";
 import { fromTemplate, setText, shorten, syncList } from "./host-lists.js";
+import { localClock } from "./host-time.js";
 
 const KEYS = { a: ["approve"], p: ["pin", "unpin"], d: ["answered"], h: ["hide"], r: ["restore"] };
 const PUBLIC = new Set(["visible", "pinned", "answered"]);
@@ -71,6 +72,12 @@ export class QaColumn {
     setText(row.querySelector(".qa-text"), q.text);
     setText(row.querySelector(".qa-name"), q.name || this.texts.t("qa_anonymous"));
     setText(row.querySelector(".qa-upvotes"), this.texts.n("qa_upvotes", q.upvotes));
+    const time = row.querySelector(".qa-time");
+    if (time.getAttribute("datetime") !== q.created_at || !time.dataset.local) {
+      time.setAttribute("datetime", q.created_at);
+      time.textContent = localClock(this.texts.lang, q.created_at);
+      time.dataset.local = "1";
+    }
     setText(row.querySelector(".qa-status"), this.texts.t(`qa_status_${q.status}`));
     row.querySelector(".qa-blocked").hidden = !q.blocked;
     setText(row.querySelector(".qa-participant"), q.participant || "");

@@ -185,6 +185,8 @@ async def test_host_approves_pins_and_hides_in_the_panel_and_the_phone_follows(
         await item.wait_for(timeout=UI_WAIT)
         await panel.wait_for_function(
             "() => document.querySelector('#qa-counts').textContent.startsWith('1 waiting')", timeout=UI_WAIT)
+        asked_at = await item.locator("time.qa-time").text_content() or ""
+        assert re.fullmatch(r"\d{1,2}:\d\d(\s?[AP]M)?", asked_at.strip()), asked_at  # local time of day
         assert await public_texts(phone, code) == []
 
         # A approves the selected question: the phone's socket and the API show it.
