@@ -6,6 +6,7 @@ import { postJSON, readConfig, setNotice, Texts } from "./common.js";
 import { moderationKeys, planFocus } from "./host-keys.js";
 import { setControl } from "./host-lists.js";
 import { Preview } from "./host-preview.js";
+import { QaColumn } from "./host-qa.js";
 import { Leaderboard } from "./host-quiz.js";
 import { Countdown } from "./host-timer.js";
 import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket, newestFrames } from "./live-socket.js";
@@ -20,6 +21,7 @@ const status = $("panel-status");
 const preview = new Preview(texts, config.max_listed);
 const countdown = new Countdown($("timer"), texts);
 const leaderboard = new Leaderboard(code, texts, (text) => showStatus(text, "error"));
+const qaColumn = new QaColumn(code, texts, (text, kind) => showStatus(text, kind));
 for (const id of config.revealed || []) preview.revealed.add(id);
 
 let current = config.initial;
@@ -68,11 +70,22 @@ function renderState(state) {
   showForms("show_results", !state.results_visible);
   showForms("hide_on_phones", state.results_on_phones);
   showForms("show_on_phones", !state.results_on_phones);
+  if (state.clean_screen !== undefined) {
+    showForms("clean_screen", !state.clean_screen);
+    showForms("full_screen", state.clean_screen);
+  }
+  $("phones-warning").hidden = !(state.results_on_phones && !state.results_visible);
   renderNavigation(currentId(state));
 }
 
 function renderFrame(frame) {
   preview.render(frame);
+  // The questions were edited meanwhile (the editor, the API): the lists of this page need a reload.
+  const count = frame.question_count;
+  const known = !frame.question || questionIds.includes(frame.question.id);
+  if ((count !== undefined && count !== null && count !== questionIds.length) || !known) {
+    showStatus(texts.t("questions_changed"), "warning");
+  }
   $("state-connection").textContent =
     frame.participants === null || frame.participants === undefined
       ? texts.t("participants_unknown")
@@ -80,6 +93,7 @@ function renderFrame(frame) {
   showForms("stop_timer", frame.remaining_ms !== undefined && frame.remaining_ms !== null && frame.voting_open);
   countdown.update(frame);
   leaderboard.update(frame);
+  qaColumn.showScreen(frame);
   renderState(frame);
 }
 
@@ -92,6 +106,14 @@ function bodyOf(form) {
   if (fields.get("seconds")) body.seconds = Number(fields.get("seconds"));
   return body;
 }
+
+// What a control changes that its answer does not carry (the socket's next frame says it too).
+const SCREEN_ACTIONS = {
+  clean_screen: { clean_screen: true },
+  full_screen: { clean_screen: false },
+  show_qa: { qa_visible: true },
+  hide_qa: { qa_visible: false },
+};
 
 function afterControl(form, body, data) {
   if (data.links) {
@@ -108,7 +130,8 @@ function afterControl(form, body, data) {
     current = { ...current, leaderboard: body.action === "show_leaderboard" ? current.leaderboard || [] : undefined };
   }
   const { links, host_key: _key, code: _code, ...state } = data;
-  current = { ...current, ...state };
+  current = { ...current, ...state, ...(SCREEN_ACTIONS[body.action] || {}) };
+  if (body.action === "qa_open" || body.action === "qa_close") qaColumn.showOpen(body.action === "qa_open");
   renderFrame(current);
   const details = form.closest("details");
   if (details) details.open = false;
@@ -178,11 +201,15 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
 
 // Live -------------------------------------------------------------------------------------------------
 
+const results = newestFrames("results", (frame) => {
+  current = frame;
+  renderFrame(frame);
+});
 const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter?view=host`, {
-  onMessage: newestFrames("results", (frame) => {
-    current = frame;
-    renderFrame(frame);
-  }),
+  onMessage(message) {
+    if (message.type === "qa") qaColumn.render(message);
+    else results(message);
+  },
   onStatus(state, detail) {
     if (state === "open") {
       if (status.textContent === texts.t("reconnecting")) showStatus("");

@@ -32,6 +32,7 @@ log = logging.getLogger("livepoll")
 LARGE_BODY_ROUTES = (
     "/api/v1/sessions",  # create a session: every question and option in one JSON body
     "/host/sessions",  # the same from the host's create form
+    "/host/sessions/definition",  # the same as an uploaded definition.json
 )
 _LARGE_BODY_PATTERNS = tuple(compile_path(path)[0] for path in LARGE_BODY_ROUTES)
 _CLOSE = (b"connection", b"close")

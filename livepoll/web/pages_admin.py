@@ -8,12 +8,17 @@ API's rules and the words for every problem, in the page's language, are in `pag
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll.backends.base import BackendUnavailable
-from livepoll.model import MAX_QUESTIONS, PollError
+from livepoll.model import MAX_QUESTIONS, MAX_TITLE_CHARS, PollError, Session, SessionMode
 from livepoll.text import clean_text
 from livepoll.web import doors
 from livepoll.web.auth import ADMIN_COOKIE, HOST_COOKIE_PREFIX
@@ -29,19 +34,45 @@ from livepoll.web.pages_create import (
     limits,
     read_questions,
 )
+from livepoll.web.schemas import SessionIn, field_path, text_of
 from livepoll.web.state import credentials_of, polls_of
 
 MAX_LISTED_SESSIONS = 200
+# With more sessions than this, the list gets a search box.
+SEARCH_FROM = 20
+# The largest definition file the "create from definition" form takes (the API's creation body may be as
+# large: LIVEPOLL_MAX_LARGE_BODY_BYTES bounds the whole post).
+MAX_DEFINITION_BYTES = 4 * 1024 * 1024
+
+
+def iso_time(timestamp: float) -> str:
+    """A moment as `<time datetime>` takes it (UTC); host-time.js shows it in the viewer's local time."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _matches(session: Session, search: str) -> bool:
+    wanted = search.casefold()
+    return wanted in session.title.casefold() or wanted.replace(" ", "") in session.code
 
 
 async def _host_home(request: Request, page: Page, *, title: str = "", questions: list[QuestionForm] | None = None,
                      problems: Problems | None = None, status: int = 200) -> Response:
     try:
-        sessions = (await polls_of(request).backend.list_sessions())[:MAX_LISTED_SESSIONS]
+        listing = await polls_of(request).listing()
     except BackendUnavailable:
-        sessions = []
+        listing = []
+    search = request.query_params.get("q", "").strip()[:MAX_TITLE_CHARS]
+    shown = [(s, a) for s, a in listing if not search or _matches(s, search)][:MAX_LISTED_SESSIONS]
+    done = request.query_params.get("done")
     return page.render("host_home.html", {
-        "sessions": sessions,
+        "sessions": shown,
+        "total": len(listing),
+        "search": search,
+        "searchable": len(listing) > SEARCH_FROM or bool(search),
+        "iso_time": iso_time,
+        "notice": page.gettext("The session was deleted.") if done == "deleted" else None,
+        "config": {"lang": page.lang,
+                   "plurals": {"sessions": page.plural_forms("%(num)d session", "%(num)d sessions")}},
         "title_value": title,
         "questions": questions or [QuestionForm()],
         "problems": problems or Problems(),
@@ -55,7 +86,8 @@ async def host_home(request: Request) -> Response:
     page = Page(request)
     if credentials_of(request).has_admin_cookie(request):
         return await _host_home(request, page)
-    return page.render("host_login.html", {"error": None})
+    notice = page.gettext("The session was deleted.") if request.query_params.get("done") == "deleted" else None
+    return page.render("host_login.html", {"error": None, "notice": notice})
 
 
 async def host_login(request: Request) -> Response:
@@ -130,10 +162,56 @@ async def create_session(request: Request) -> Response:
     return response
 
 
+async def create_from_definition(request: Request) -> Response:
+    """A new session from an uploaded definition (`definition.json` of another session, or any creation
+    request): checked by the API's request model, created by the same use case."""
+    page = Page(request)
+    if not same_origin_form(request):
+        return forbidden_form(page)
+    credentials = credentials_of(request)
+    if not credentials.has_admin_cookie(request):
+        return page.render("host_login.html", {"error": page.gettext("Please log in first.")}, 401)
+    _ = page.gettext
+    problems = Problems()
+    async with request.form(max_files=1, max_fields=4, max_part_size=MAX_DEFINITION_BYTES) as form:
+        upload = form.get("definition")
+        raw = await upload.read(MAX_DEFINITION_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    if not raw:
+        problems.add("definition", _("Choose a definition file (JSON) to upload."))
+    elif len(raw) > MAX_DEFINITION_BYTES:
+        problems.add("definition", _("The file is too large (at most %(num)d KiB).")
+                     % {"num": MAX_DEFINITION_BYTES // 1024})
+    else:
+        try:
+            body = SessionIn.model_validate(json.loads(raw.decode("utf-8-sig")))
+            created = await polls_of(request).create(
+                text_of(body.title) or "", body.drafts(), body.qa.settings(), default_language=body.default_language,
+                present_languages=body.present_languages or (), mode=SessionMode(body.mode),
+            )
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            problems.add("definition", _("This file is not a session definition (JSON)."))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = field_path(first["loc"]) or "-"
+            problems.add("definition", _("The definition is not valid at %(field)s: %(reason)s") % {
+                "field": where, "reason": first["msg"]})
+        except PollError as exc:
+            problems.add("definition", _("The session could not be created: %(reason)s") % {"reason": exc.message})
+        except BackendUnavailable:
+            problems.add("definition", _("The server cannot reach its data just now. Please try again in a moment."))
+        else:
+            code = created.session.code
+            response = page.redirect(f"/host/{code}/edit?done=created")
+            credentials.set_host_cookie(response, request, code, created.host_key)
+            return response
+    return await _host_home(request, page, problems=problems, status=422)
+
+
 routes: list[BaseRoute] = [
     Route("/host", host_home, methods=["GET"]),
     Route("/host", host_login, methods=["POST"]),
     Route("/host/logout", host_logout_page, methods=["GET"]),
     Route("/host/logout", host_logout, methods=["POST"]),
     Route("/host/sessions", create_session, methods=["POST"]),
+    Route("/host/sessions/definition", create_from_definition, methods=["POST"]),
 ]

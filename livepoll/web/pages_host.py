@@ -1,8 +1,6 @@
-"""Host pages of one session: the control panel and the presenter screen (admin pages: `pages_admin.py`).
-
-A host reaches a session's pages with the session's host cookie (set when they created it here, or when
-they opened a link carrying `?key=`) or with the admin login. A `?key=` in the address is exchanged for the
-cookie and removed at once with a 303 to the bare URL: the presenter window is screen-shared in webinars.
+"""Host pages of one session: the control panel and the presenter screen (admin pages: `pages_admin.py`;
+the door, host cookie or admin login: `pages_access.py`; the panel's Q&A column: `pages_host_qa.py`; the
+editor: `pages_edit.py`, whose routes are included here).
 """
 
 from __future__ import annotations
@@ -18,19 +16,14 @@ from starlette.routing import BaseRoute, Route
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.live_frames import presenter_frame
-from livepoll.model import (
-    ControlAction,
-    PollError,
-    Session,
-    host_key_matches,
-    normalize_join_code,
-)
+from livepoll.model import ControlAction, PollError, Session, host_key_matches
 from livepoll.qr import join_link, qr_path
 from livepoll.questions import QuestionKind
-from livepoll.web import doors
+from livepoll.web import pages_edit, pages_host_qa
 from livepoll.web.auth import HOST_COOKIE_PREFIX
-from livepoll.web.limits import TooManyAttempts
-from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
+from livepoll.web.pages_access import host_form, host_page, too_many_attempts
+from livepoll.web.pages_base import Page
+from livepoll.web.pages_host_qa import qa_column, qa_strings
 from livepoll.web.pages_panel import (
     MAX_LISTED_ITEMS,
     PANEL_PLACES,
@@ -41,80 +34,6 @@ from livepoll.web.pages_panel import (
 )
 from livepoll.web.schemas import ControlIn
 from livepoll.web.state import credentials_of, polls_of
-
-# Access -----------------------------------------------------------------------------------------------------
-
-
-def _unavailable(page: Page) -> Response:
-    _ = page.gettext
-    return page.error(503, _("Temporarily unavailable"),
-                      _("The server cannot reach its data just now. Please reload in a moment."))
-
-
-def too_many_attempts(page: Page, refused: TooManyAttempts) -> Response:
-    """The page of a refused door (429), the same whether the session exists or not (pages.py uses it too)."""
-    _ = page.gettext
-    response = page.error(429, _("Too many attempts"),
-                          _("Too many wrong codes were tried from this network. Wait a minute and try again."))
-    response.headers.update(refused.headers)
-    return response
-
-
-def _no_host_rights(page: Page, request: Request) -> Response:
-    _ = page.gettext
-    wrong = request.query_params.get("wrong_key") == "1"
-    message = (
-        _("The host key in that link is not valid for this session. Check the link you were given.")
-        if wrong
-        else _("Open the host link you got when the session was created, or log in as administrator.")
-    )
-    return page.render("host_denied.html", {"message": message}, 403)
-
-
-async def _host_session(request: Request, page: Page, code: str) -> Session | Response:
-    """The host door (doors.host_session) with the session's host cookie or the admin login: without either,
-    or with a cookie that does not open the session, the same 403 page whether the session exists or not."""
-    credentials = credentials_of(request)
-    key = request.cookies.get(HOST_COOKIE_PREFIX + code)
-    try:
-        return await doors.host_session(request, code, key, admin=credentials.has_admin_cookie(request))
-    except TooManyAttempts as exc:
-        return too_many_attempts(page, exc)
-    except PollError as exc:
-        if exc.status == 404:  # only an admin learns that a session does not exist
-            _ = page.gettext
-            return page.error(404, _("Session not found"),
-                              _("There is no session with the code %(code)s.") % {"code": code})
-        return _no_host_rights(page, request)
-    except BackendUnavailable:
-        return _unavailable(page)
-
-
-async def _exchange_key(request: Request, page: Page, code: str, key: str, path: str) -> Response:
-    """`?key=` → host cookie → 303 to the bare path, so the key never stays in the address bar. A key that
-    does not open the session goes to `?wrong_key=1`, whether the session exists or not."""
-    try:
-        session = await doors.host_session(request, code, key, admin=False)
-    except TooManyAttempts as exc:
-        return too_many_attempts(page, exc)
-    except PollError:
-        return page.redirect(f"{path}?wrong_key=1")
-    except BackendUnavailable:
-        return _unavailable(page)
-    response = page.redirect(path)
-    credentials_of(request).set_host_cookie(response, request, session.code, key)
-    return response
-
-
-async def _host_page(request: Request, page: Page, path: str) -> Session | Response:
-    code = normalize_join_code(request.path_params["code"])
-    if code is None:
-        _ = page.gettext
-        return page.error(404, _("Page not found"), _("There is no page at this address."))
-    key = request.query_params.get("key")
-    if key is not None:
-        return await _exchange_key(request, page, code, key, path.format(code=code))
-    return await _host_session(request, page, code)
 
 
 def _join_display(request: Request) -> str:
@@ -134,7 +53,7 @@ async def _host_screen(
     """The session of a host page and the first frame it draws, in the presenter socket's own shape
     (live.presenter_frame; `host`: the host panel's, with the host's fields), so the screen is right before
     the socket's first message arrives."""
-    found = await _host_page(request, page, path)
+    found = await host_page(request, page, path)
     if isinstance(found, Response):
         return found
     _ = page.gettext
@@ -220,6 +139,9 @@ def control_error_message(page: Page, error: str) -> str:
     messages = {
         "unknown_question": _("That question is not part of this session."),
         "invalid_control": _("The server did not understand that button."),
+        "not_found": _("That question from the audience is no longer there."),
+        "qa_disabled": _("This session has no questions from the audience."),
+        "confirm_delete": _("Tick the box to confirm that the session should be deleted."),
         "unavailable": _("The server cannot reach its data just now. Please try again in a moment."),
     }
     return messages.get(error, _("The change was not made. Please try again."))
@@ -253,6 +175,8 @@ async def control_panel(request: Request) -> Response:
     view = panel_view(session, initial, page)
     strings = live_strings(page)
     texts = host_strings(page)
+    qa_texts = qa_strings(page)
+    column = await qa_column(request, session)
     return page.render("host_panel.html", {
         "session": session,
         "join_url": join_link(base, code, token),
@@ -265,12 +189,14 @@ async def control_panel(request: Request) -> Response:
         "error": None if not error else control_error_message(page, error),
         "has_quiz": has_quiz,
         "standings": standings,
+        "qa": column,
         **view,
         "config": {
             "code": code, "lang": page.lang, "questions": _questions_config(session), "initial": initial,
             "revealed": list(session.state.revealed), "has_quiz": has_quiz, "max_listed": MAX_LISTED_ITEMS,
-            "strings": {**strings["strings"], **texts["strings"]},
-            "plurals": {**strings["plurals"], **texts["plurals"]},
+            "qa": column is not None,
+            "strings": {**strings["strings"], **texts["strings"], **qa_texts["strings"]},
+            "plurals": {**strings["plurals"], **texts["plurals"], **qa_texts["plurals"]},
         },
     })
 
@@ -278,13 +204,7 @@ async def control_panel(request: Request) -> Response:
 async def control_form(request: Request) -> Response:
     """The control panel's buttons without JavaScript (with it, host.js calls the JSON API instead)."""
     page = Page(request)
-    if not same_origin_form(request):
-        return forbidden_form(page)
-    code = normalize_join_code(request.path_params["code"])
-    if code is None:
-        _ = page.gettext
-        return page.error(404, _("Page not found"), _("There is no page at this address."))
-    found = await _host_session(request, page, code)
+    found = await host_form(request, page)
     if isinstance(found, Response):
         return found
     async with request.form(max_files=0, max_fields=8, max_part_size=1024) as form:
@@ -342,4 +262,8 @@ routes: list[BaseRoute] = [
     Route("/host/{code}", control_panel, methods=["GET"]),
     Route("/host/{code}/control", control_form, methods=["POST"]),
     Route("/present/{code}", presenter, methods=["GET"]),
+    *pages_host_qa.routes,
+    *pages_edit.routes,
 ]
+
+__all__ = ["routes", "too_many_attempts"]

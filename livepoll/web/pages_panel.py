@@ -29,6 +29,12 @@ PANEL_PLACES: Mapping[ControlAction, str] = {
     ControlAction.GOTO: "#live",
     ControlAction.OPEN: "#live",
     ControlAction.CLOSE: "#live",
+    ControlAction.CLEAN_SCREEN: "#live",
+    ControlAction.FULL_SCREEN: "#live",
+    ControlAction.QA_OPEN: "#qa",
+    ControlAction.QA_CLOSE: "#qa",
+    ControlAction.SHOW_QA: "#qa",
+    ControlAction.HIDE_QA: "#qa",
 }
 
 
@@ -105,6 +111,7 @@ def host_strings(page: Page) -> dict[str, Any]:
             "leaderboard_shown": _("The leaderboard is on the screen."),
             "leaderboard_hidden": _("The leaderboard is not on the screen."),
             "leaderboard_failed": _("The leaderboard could not be loaded: %(reason)s"),
+            "questions_changed": _("The session's questions were edited. Reload the page to see them."),
         },
         "plurals": {
             "points": page.plural_forms("%(num)d point", "%(num)d points"),
