@@ -39,6 +39,7 @@ from livepoll.web.pages_panel import (
     standings_of,
     with_leaderboard,
 )
+from livepoll.web.pages_presenter import PRESENTER_VIEWS, presenter_config
 from livepoll.web.schemas import ControlIn
 from livepoll.web.state import credentials_of, polls_of
 
@@ -101,7 +102,8 @@ async def _exchange_key(request: Request, page: Page, code: str, key: str, path:
         return page.redirect(f"{path}?wrong_key=1")
     except BackendUnavailable:
         return _unavailable(page)
-    response = page.redirect(path)
+    view = request.query_params.get("view")  # a presenter's view (?view=qa) stays in the address
+    response = page.redirect(path + (f"?view={view}" if view in PRESENTER_VIEWS else ""))
     credentials_of(request).set_host_cookie(response, request, session.code, key)
     return response
 
@@ -333,8 +335,9 @@ async def presenter(request: Request) -> Response:
         "qr_url": qr_path(session.code, token),
         "join_display": _join_display(request),
         "results": initial,
-        "config": {"code": session.code, "lang": page.lang, "questions": _questions_config(session),
-                   "initial": initial, **live_strings(page)},
+        "config": presenter_config(page, {"code": session.code, "lang": page.lang,
+                                          "questions": _questions_config(session), "initial": initial},
+                                   live_strings(page)),
     })
 
 
