@@ -145,15 +145,16 @@ export function fitChart(area, chart, more, texts, moreKey = "more_options") {
 }
 
 /**
- * Fit the children of `list` into `area`: at the largest chart scale that shows them all; else, at the
- * smallest, the first ones that fit (at least one) and "+N more" for the rest. `total` counts items that are
- * not in the page at all (a view keeps only as many as could ever fit on a screen).
+ * Fit the children of `list` into `area`: at the largest chart scale that shows them all (or, with
+ * `minShown`, at least that many of the first ones: larger type before more items); else, at the smallest,
+ * the first ones that fit (at least one) and "+N more" for the rest. `total` counts items that are not in
+ * the page at all (a view keeps only as many as could ever fit on a screen).
  * @param {{area: HTMLElement, list: HTMLElement, items?: HTMLElement[], more: HTMLElement,
- *          texts: import("./common.js").Texts, moreKey: string, total?: number}} parts
+ *          texts: import("./common.js").Texts, moreKey: string, total?: number, minShown?: number}} parts
  *   items: the list's children unless given (the rows of a table's body)
  * @returns {number} how many items are not shown
  */
-export function fitItems({ area, list, items = [...list.children], more, texts, moreKey, total }) {
+export function fitItems({ area, list, items = [...list.children], more, texts, moreKey, total, minShown = Infinity }) {
   const count = total ?? items.length;
   const smallest = CHART_SCALES.length - 1;
   // A list laid out in columns overflows sideways (another column) or down (a card taller than a column).
@@ -171,20 +172,33 @@ export function fitItems({ area, list, items = [...list.children], more, texts, 
     more.textContent = hidden === 0 ? "" : texts.n(moreKey, hidden);
     more.dataset.count = String(hidden);
   };
+  // The most of the first items that fit at a scale (at least one is shown).
+  const most = (step) => {
+    let low = 1;
+    let high = items.length; // low items fit, high do not
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      apply(step, middle);
+      if (fits()) low = middle;
+      else high = middle;
+    }
+    return low;
+  };
+  const enough = Math.min(minShown, items.length);
   for (let step = 0; step <= smallest; step += 1) {
     apply(step, items.length);
     if (fits()) return count - items.length;
+    if (enough < items.length && step < smallest) {
+      const shown = most(step);
+      if (shown >= enough) {
+        apply(step, shown);
+        return count - shown;
+      }
+    }
   }
-  let low = 1;
-  let high = items.length; // low items fit (at least one is shown), high do not
-  while (high - low > 1) {
-    const middle = Math.floor((low + high) / 2);
-    apply(smallest, middle);
-    if (fits()) low = middle;
-    else high = middle;
-  }
-  apply(smallest, low);
-  return count - low;
+  const shown = most(smallest);
+  apply(smallest, shown);
+  return count - shown;
 }
 
 const cut = (element) => element.scrollHeight > element.clientHeight + 1;

@@ -8,6 +8,8 @@ import { fitItems } from "../presenter-fit.js";
 
 // More questions than could ever fit on a screen are not put in the page.
 const ITEMS_IN_PAGE = 12;
+// Larger type before more questions: the scale shrinks only while fewer than this many fit.
+const MIN_SHOWN = 4;
 const SHOWN = new Set(["visible"]);
 const PINNED = "pinned";
 
@@ -83,10 +85,11 @@ export class QaView {
 
   fit() {
     const { area, list, more } = this.parts;
-    for (const text of this.parts.section.querySelectorAll(".qa-text, .qa-now-text")) text.removeAttribute("title");
-    fitItems({ area, list, more, texts: this.texts, moreKey: "more_questions", total: this.total });
+    const clamped = this.parts.section.querySelectorAll(".qa-body, .qa-now-text");
+    for (const text of clamped) text.removeAttribute("title");
+    fitItems({ area, list, more, texts: this.texts, moreKey: "more_questions", total: this.total, minShown: MIN_SHOWN });
     // A question cut short by its line clamp keeps its whole text in a tooltip.
-    for (const text of this.parts.section.querySelectorAll(".qa-text, .qa-now-text")) {
+    for (const text of clamped) {
       if (text.scrollHeight > text.clientHeight + 1) text.title = text.textContent;
     }
   }
