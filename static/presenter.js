@@ -22,6 +22,7 @@ const stage = $("main");
 const questionText = $("question-text");
 const questionSecond = $("question-second");
 const questionPlace = $("question-place");
+const questionNumber = $("question-number");
 const selfPaced = $("self-paced");
 const stageHead = $("stage-head");
 const chartArea = $("chart-area");
@@ -103,10 +104,8 @@ function placeText(message) {
 function renderPlace(message) {
   let changed = false;
   const place = placeText(message);
-  const placeNode = questionPlace.firstChild && questionPlace.firstChild.nodeType === Node.TEXT_NODE ? questionPlace.firstChild : null;
-  if ((placeNode ? placeNode.textContent : "") !== place) {
-    if (placeNode) placeNode.textContent = place;
-    else questionPlace.prepend(document.createTextNode(place));
+  if (questionNumber.textContent !== place) {
+    questionNumber.textContent = place;
     changed = true;
   }
   const self = message.mode === "self_paced";
