@@ -103,11 +103,11 @@ async def open_presenter(browser: Any, server: ServerProcess, code: str, key: st
 
 
 def shown(selector: str) -> str:
-    return f"() => {{ const el = document.querySelector('{selector}'); return el !== null && el.getClientRects().length > 0; }}"
+    return f"() => {{ const el = document.querySelector('{selector}'); return !!el && el.getClientRects().length; }}"
 
 
 def not_shown(selector: str) -> str:
-    return f"() => {{ const el = document.querySelector('{selector}'); return el === null || el.getClientRects().length === 0; }}"
+    return f"() => {{ const el = document.querySelector('{selector}'); return !el || !el.getClientRects().length; }}"
 
 
 async def within(page: Any, condition: str, seconds: float, arg: Any = None) -> float:
@@ -182,8 +182,9 @@ async def test_qa_view_shows_a_question_and_its_upvote_within_two_seconds(
     assert [item["id"] for item in listed] == [asked["id"]], "the pinned question is not listed twice"
     assert pinned_px > 1.2 * listed[0]["px"]
     await page.set_viewport_size({"width": 1920, "height": 1080})
-    await page.wait_for_function("(px) => parseFloat(getComputedStyle(document.querySelector('#qa-list .qa-text')).fontSize) >= px",
-                                 arg=MIN_TEXT_PX["1920x1080"], timeout=UI_WAIT)
+    await page.wait_for_function(
+        "(px) => parseFloat(getComputedStyle(document.querySelector('#qa-list .qa-text')).fontSize) >= px",
+        arg=MIN_TEXT_PX["1920x1080"], timeout=UI_WAIT)
     assert console.unexpected() == []
     await page.context.close()
 
@@ -252,9 +253,11 @@ STAGE = """() => {
   const second = document.getElementById('question-second');
   const wide = [...document.querySelectorAll('body *')].filter((el) => visible(el) && box(el).right > innerWidth + 1);
   return {
-    banner: box(document.querySelector('.join-banner')).bottom, head: box(document.getElementById('stage-head')).toJSON(),
+    banner: box(document.querySelector('.join-banner')).bottom,
+    head: box(document.getElementById('stage-head')).toJSON(),
     area: area.toJSON(), footer: box(document.querySelector('.stage-footer')).top, height: innerHeight,
-    first: document.getElementById('question-text').textContent, firstLang: document.getElementById('question-text').lang,
+    first: document.getElementById('question-text').textContent,
+    firstLang: document.getElementById('question-text').lang,
     second: visible(second) ? second.textContent : null, secondLang: second.lang,
     secondPx: parseFloat(getComputedStyle(second).fontSize),
     firstPx: parseFloat(getComputedStyle(document.getElementById('question-text')).fontSize),
@@ -281,9 +284,9 @@ async def test_a_polish_and_ukrainian_question_shows_both_lines_and_long_labels_
     options: list[Any] = [{"pl": exactly(f"{n}. {POLISH}", 200), "uk": exactly(f"{n}. {UKRAINIAN}", 200)}
                           for n in range(1, 10)]
     options.append("biznes")
+    text = {"pl": exactly(POLISH, 400), "uk": exactly(UKRAINIAN, 400)}
     code, key = await create(client, title={"pl": "Migracja", "uk": "Міграція"}, present_languages=["pl", "uk"],
-                             questions=[{"kind": "choice", "text": {"pl": exactly(POLISH, 400), "uk": exactly(UKRAINIAN, 400)},
-                                         "options": options}])
+                             questions=[{"kind": "choice", "text": text, "options": options}])
     console = Console()
     page = await open_presenter(browser, server, code, key, console)
     await page.wait_for_selector("#chart .bar-row .label-second")
@@ -302,7 +305,8 @@ async def test_a_polish_and_ukrainian_question_shows_both_lines_and_long_labels_
         assert stage["second"] == exactly(UKRAINIAN, 400) and stage["secondLang"] == "uk", where
         assert stage["secondPx"] < stage["firstPx"], where
         assert stage["firstPx"] >= MIN_TEXT_PX[screen], where
-        assert stage["banner"] <= stage["head"]["top"] + 1 and stage["head"]["bottom"] <= stage["area"]["top"] + 1, where
+        assert stage["banner"] <= stage["head"]["top"] + 1, where
+        assert stage["head"]["bottom"] <= stage["area"]["top"] + 1, where
         assert stage["area"]["bottom"] <= stage["footer"] + 1 and stage["footer"] <= stage["height"], where
         assert stage["wide"] == 0 and stage["scrollWidth"] <= stage["width"], where
         assert stage["rows"] == 10 and stage["shown"] >= 1 and stage["outside"] == [], where
@@ -315,7 +319,8 @@ async def test_a_polish_and_ukrainian_question_shows_both_lines_and_long_labels_
     await page.set_viewport_size({"width": 1920, "height": 2400})
     await page.wait_for_function("""() => { const row = document.querySelector('#chart .bar-row[data-option="o10"]');
       return row && row.getClientRects().length > 0; }""", timeout=UI_WAIT)
-    biznes = await page.eval_on_selector('#chart .bar-row[data-option="o10"] .bar-label', "e => [e.textContent, e.childElementCount]")
+    biznes = await page.eval_on_selector('#chart .bar-row[data-option="o10"] .bar-label',
+                                         "e => [e.textContent, e.childElementCount]")
     assert biznes == ["biznes", 0]
     assert console.unexpected() == []
     await page.context.close()
@@ -386,6 +391,6 @@ async def test_place_clean_mode_skip_link_and_a_one_line_ukrainian_footer(
     assert await page.evaluate(shown("#self-paced"))
     assert "at their own pace" in (await page.text_content("#self-paced") or "")
     await page.keyboard.press("ArrowRight")
-    await within(page, "() => document.getElementById('question-number').textContent === 'On the screen: question 2 / 2'", 1.0)
+    await within(page, "() => document.getElementById('question-number').textContent.endsWith('question 2 / 2')", 1.0)
     assert console.unexpected() == []
     await page.context.close()
