@@ -326,5 +326,14 @@ const resizes = new ResizeObserver(() => {
 resizes.observe(chartArea);
 resizes.observe(qaArea);
 
+// A screen opened on the Q&A view stays on it when its language is switched.
+if (askedView === "qa") {
+  for (const link of document.querySelectorAll("nav.languages a[hreflang]")) {
+    const url = new URL(link.href);
+    url.searchParams.set("view", "qa");
+    link.href = url.pathname + url.search;
+  }
+}
+
 render(current, { refit: true });
 socket.start();

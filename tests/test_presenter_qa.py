@@ -355,6 +355,10 @@ async def test_place_clean_mode_skip_link_and_a_one_line_ukrainian_footer(
     assert all(0.9 < count < 1.5 for count in lines), lines
 
     # The skip link: nothing of it in the top rows, until it is focused.
+    # Its box, with room for a focus ring (3 px + 2 px offset), is wholly above the viewport ...
+    bottom = await page.evaluate("() => document.querySelector('.skip-link').getBoundingClientRect().bottom")
+    assert bottom <= -5, bottom
+    # ... and the top rows look the same without it.
     before = await top_strip(page, 1920)
     await page.evaluate("() => { document.querySelector('.skip-link').hidden = true; }")
     assert await top_strip(page, 1920) == before, "the skip link paints pixels at the top"

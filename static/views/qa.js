@@ -71,7 +71,7 @@ export class QaView {
       if (fillItem(item, question, this.texts, ".qa-text")) changed = true;
       previous = item;
     }
-    const isEmpty = !pinned && listed.length === 0;
+    const isEmpty = !pinned && listed.length === 0 && Boolean(frame.open); // closed: "asking is closed" says it
     if (empty.hidden !== !isEmpty) {
       empty.hidden = !isEmpty;
       changed = true;
