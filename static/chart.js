@@ -36,6 +36,7 @@ export function renderBars(list, template, questionId, options, voters, texts) {
  * @property {string} value  the main figure, beside the bar
  * @property {string} [note]  a smaller second line under the value
  * @property {string} [mark]  a badge before the label ("✓ Correct answer"); the row gets the class "marked"
+ * @property {{text: string, lang: string}} [second]  the label in a second language, on a smaller line under it
  * @property {boolean} [zero]  the value is shown muted
  */
 
@@ -74,7 +75,7 @@ export function renderRows(list, template, key, rows) {
     }
     const expected = previous ? previous.nextElementSibling : list.firstElementChild;
     if (expected !== row) list.insertBefore(row, expected);
-    if (item.label !== undefined) setLabel(row, item.label, item.mark);
+    if (item.label !== undefined) setLabel(row, item.label, item.mark, item.second);
     row.querySelector(".bar-fill").style.width = `${(Math.max(0, Math.min(item.fraction, 1)) * 100).toFixed(2)}%`;
     setValue(row.querySelector(".bar-value"), item.value, item.note);
     row.classList.toggle("zero", Boolean(item.zero));
@@ -83,21 +84,38 @@ export function renderRows(list, template, key, rows) {
   return changed;
 }
 
-function setLabel(row, text, mark) {
+// A label is its text alone, or (with a badge or a second language) parts: [badge] main [second line].
+export function setLabel(row, text, mark, second) {
   const label = row.querySelector(".bar-label");
-  if (!mark) {
-    if (label.textContent !== text || label.querySelector(".bar-mark")) label.textContent = text;
-    row.classList.remove("marked");
+  row.classList.toggle("marked", Boolean(mark));
+  label.classList.toggle("bilingual", Boolean(second));
+  if (!mark && !second) {
+    if (label.textContent !== text || label.childElementCount) label.textContent = text;
     return;
   }
-  const badge = label.querySelector(".bar-mark");
-  if (!badge || badge.textContent !== mark || label.lastChild.textContent !== text) {
-    const made = document.createElement("span");
-    made.className = "bar-mark";
-    made.textContent = mark;
-    label.replaceChildren(made, document.createTextNode(text));
-  }
-  row.classList.add("marked");
+  const wanted = [];
+  if (mark) wanted.push(["bar-mark", mark, ""]);
+  if (second) wanted.push(["label-main", text, ""], ["label-second", second.text, second.lang]);
+  else wanted.push([null, text, ""]);
+  const now = [...label.childNodes];
+  const same =
+    now.length === wanted.length &&
+    wanted.every(([name, value, lang], index) => {
+      const node = now[index];
+      if (name === null) return node.nodeType === Node.TEXT_NODE && node.textContent === value;
+      return node.nodeType === Node.ELEMENT_NODE && node.className === name && node.textContent === value && node.lang === lang;
+    });
+  if (same) return;
+  label.replaceChildren(
+    ...wanted.map(([name, value, lang]) => {
+      if (name === null) return document.createTextNode(value);
+      const part = document.createElement("span");
+      part.className = name;
+      part.textContent = value;
+      if (lang) part.lang = lang;
+      return part;
+    }),
+  );
 }
 
 function setValue(element, value, note) {

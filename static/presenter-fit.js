@@ -14,21 +14,37 @@ const COLUMNS_FROM = 6; // options
 
 const px = (value) => Number.parseFloat(value) || 0;
 
-/** Size (and if need be clamp) the question so it takes at most QUESTION_SHARE of the stage. */
-export function fitQuestion(stage, question) {
+/**
+ * Size (and if need be clamp) the question so that its block (the "question 2 / 5" line, the question and,
+ * with two presented languages, its smaller second line) takes at most QUESTION_SHARE of the stage. The size
+ * is set on the block: the second line is a fixed share of the question's size (livepoll.css).
+ * @param {HTMLElement} stage
+ * @param {HTMLElement} question
+ * @param {HTMLElement} [second]  the question in the second language, when shown
+ */
+export function fitQuestion(stage, question, second) {
   const style = getComputedStyle(stage);
   const budget = (stage.clientHeight - px(style.paddingTop) - px(style.paddingBottom)) * QUESTION_SHARE;
-  question.classList.remove("clamped");
-  question.removeAttribute("title");
-  for (const size of QUESTION_SIZES) {
-    question.style.setProperty("--question-size", `${size}em`);
-    if (question.scrollHeight <= budget + 1) return;
+  const block = question.parentElement;
+  const lines = second && !second.hidden ? [question, second] : [question];
+  for (const line of lines) {
+    line.classList.remove("clamped");
+    line.removeAttribute("title");
   }
-  const lineHeight = px(getComputedStyle(question).lineHeight);
-  const lines = Math.max(1, Math.floor(budget / lineHeight));
-  question.style.setProperty("--question-lines", String(lines));
-  question.classList.add("clamped");
-  question.title = question.textContent;
+  for (const size of QUESTION_SIZES) {
+    block.style.setProperty("--question-size", `${size}em`);
+    if (block.scrollHeight <= budget + 1) return;
+  }
+  // Clamped: the same number of lines of each language, as many as the budget holds (at least one).
+  const heights = lines.map((line) => px(getComputedStyle(line).lineHeight));
+  const other = block.scrollHeight - lines.reduce((sum, line) => sum + line.offsetHeight, 0);
+  const count = Math.max(1, Math.floor((budget - other) / heights.reduce((a, b) => a + b, 0)));
+  for (const line of lines) {
+    line.style.setProperty("--question-lines", String(count));
+    line.classList.add("clamped");
+    if (line.scrollHeight > line.clientHeight + 1) line.title = line.textContent;
+  }
+  if (question.classList.contains("clamped")) question.title = question.textContent;
 }
 
 // Ways to lay the rows out: in one column, two (down the first, then the second) or three (only for labels
@@ -129,15 +145,16 @@ export function fitChart(area, chart, more, texts, moreKey = "more_options") {
 }
 
 /**
- * Fit the children of `list` into `area`: at the largest chart scale that shows them all; else, at the
- * smallest, the first ones that fit (at least one) and "+N more" for the rest. `total` counts items that are
- * not in the page at all (a view keeps only as many as could ever fit on a screen).
+ * Fit the children of `list` into `area`: at the largest chart scale that shows them all (or, with
+ * `minShown`, at least that many of the first ones: larger type before more items); else, at the smallest,
+ * the first ones that fit (at least one) and "+N more" for the rest. `total` counts items that are not in
+ * the page at all (a view keeps only as many as could ever fit on a screen).
  * @param {{area: HTMLElement, list: HTMLElement, items?: HTMLElement[], more: HTMLElement,
- *          texts: import("./common.js").Texts, moreKey: string, total?: number}} parts
+ *          texts: import("./common.js").Texts, moreKey: string, total?: number, minShown?: number}} parts
  *   items: the list's children unless given (the rows of a table's body)
  * @returns {number} how many items are not shown
  */
-export function fitItems({ area, list, items = [...list.children], more, texts, moreKey, total }) {
+export function fitItems({ area, list, items = [...list.children], more, texts, moreKey, total, minShown = Infinity }) {
   const count = total ?? items.length;
   const smallest = CHART_SCALES.length - 1;
   // A list laid out in columns overflows sideways (another column) or down (a card taller than a column).
@@ -155,29 +172,53 @@ export function fitItems({ area, list, items = [...list.children], more, texts, 
     more.textContent = hidden === 0 ? "" : texts.n(moreKey, hidden);
     more.dataset.count = String(hidden);
   };
+  // The most of the first items that fit at a scale (at least one is shown).
+  const most = (step) => {
+    let low = 1;
+    let high = items.length; // low items fit, high do not
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      apply(step, middle);
+      if (fits()) low = middle;
+      else high = middle;
+    }
+    return low;
+  };
+  const enough = Math.min(minShown, items.length);
   for (let step = 0; step <= smallest; step += 1) {
     apply(step, items.length);
     if (fits()) return count - items.length;
+    if (enough < items.length && step < smallest) {
+      const shown = most(step);
+      if (shown >= enough) {
+        apply(step, shown);
+        return count - shown;
+      }
+    }
   }
-  let low = 1;
-  let high = items.length; // low items fit (at least one is shown), high do not
-  while (high - low > 1) {
-    const middle = Math.floor((low + high) / 2);
-    apply(smallest, middle);
-    if (fits()) low = middle;
-    else high = middle;
-  }
-  apply(smallest, low);
-  return count - low;
+  const shown = most(smallest);
+  apply(smallest, shown);
+  return count - shown;
 }
 
-const clipped = (label) => label.scrollHeight > label.clientHeight + 1;
+const cut = (element) => element.scrollHeight > element.clientHeight + 1;
+// A label in two languages clamps each of its lines (livepoll.css).
+const clipped = (label) => {
+  const lines = label.querySelectorAll(":scope > .label-main, :scope > .label-second");
+  return lines.length ? [...lines].some(cut) : cut(label);
+};
 
 // A label cut short by its line clamp keeps its whole text in a tooltip.
 function finish(labels, hidden) {
   for (const label of labels) {
-    if (label.isConnected && label.offsetParent !== null && clipped(label)) label.title = label.textContent;
+    if (label.isConnected && label.offsetParent !== null && clipped(label)) label.title = labelText(label);
     else label.removeAttribute("title");
   }
   return hidden;
+}
+
+// The whole text of a label: its languages on lines of their own.
+function labelText(label) {
+  const lines = label.querySelectorAll(":scope > .label-main, :scope > .label-second");
+  return lines.length ? [...lines].map((line) => line.textContent).join("\n") : label.textContent;
 }

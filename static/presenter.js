@@ -1,10 +1,15 @@
 // The presenter screen: the live results of every question kind from the presenter WebSocket (views/: one
-// module per kind behind views/stage.js), the voting timer, keyboard control of the session.
+// module per kind behind views/stage.js), the voting timer, keyboard control of the session; the Q&A view
+// (views/qa.js) while the host shows it (or `?view=qa` until the host switches); the question in a second
+// presented language under the first; "question 2 / 5"; the clean mode (no join banner, key help or
+// language bar) the host or the C key switches.
 
 import { postJSON, readConfig, setNotice, Texts } from "./common.js";
 import { fitQuestion } from "./presenter-fit.js";
 import { Countdown } from "./views/countdown.js";
+import { QaView } from "./views/qa.js";
 import { Stage } from "./views/stage.js";
+import { secondTexts } from "./views/translation.js";
 import { CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket, newestFrames } from "./live-socket.js";
 
 const config = readConfig();
@@ -15,6 +20,11 @@ const questions = config.questions;
 const $ = (id) => document.getElementById(id);
 const stage = $("main");
 const questionText = $("question-text");
+const questionSecond = $("question-second");
+const questionPlace = $("question-place");
+const questionNumber = $("question-number");
+const selfPaced = $("self-paced");
+const stageHead = $("stage-head");
 const chartArea = $("chart-area");
 const voters = $("voters");
 const participants = $("participants");
@@ -39,21 +49,96 @@ const stageView = new Stage(
   texts,
 );
 const countdown = new Countdown($("countdown"), texts);
+const qaSection = $("qa-view");
+const qaArea = $("qa-area");
+const qaView = new QaView(
+  { section: qaSection, now: $("qa-now"), area: qaArea, list: $("qa-list"), more: $("qa-more"), empty: $("qa-empty"), closed: $("qa-closed") },
+  texts,
+);
 
 const SUMMARY_EVERY = 8000; // screen readers hear the numbers at most this often
 const NOTICE_DELAY = 1500;
 
 let current = config.initial;
+// The view this screen shows: the poll, or the Q&A while the host shows it. `?view=qa` starts in the Q&A
+// view; the screen follows the host from the first time the host switches.
+let askedView = config.view === "qa" ? "qa" : null;
+let hostQa = current.qa_visible;
 
 // Fitting (presenter-fit.js, the views' fit) runs when the question or the view's structure changes and when
 // the space for it changes (a resize, a notice above the question); a vote only changes numbers in rows of a
 // fixed size (the word cloud lays itself out on every frame, keeping words in place).
 let fittedFor = "";
+const spaceOf = () => `${stage.clientWidth}x${stage.clientHeight}:${chartArea.clientHeight}:${qaArea.clientHeight}`;
 function fitStage() {
-  fitQuestion(stage, questionText);
-  stageView.fit();
-  fittedFor = `${stage.clientWidth}x${stage.clientHeight}:${chartArea.clientHeight}`;
+  if (showingQa()) {
+    qaView.fit();
+  } else {
+    fitQuestion(stage, questionText, questionSecond);
+    stageView.fit();
+  }
+  fittedFor = spaceOf();
 }
+
+const hasQa = (message) => message.qa_visible !== null && message.qa_visible !== undefined;
+const showingQa = () => hasQa(current) && (askedView === "qa" || (askedView === null && current.qa_visible));
+
+/** Show the poll or the Q&A view; @returns {boolean} whether the view changed. */
+function showView() {
+  const qa = showingQa();
+  if (qaSection.hidden === !qa) return false;
+  qaSection.hidden = !qa;
+  stageHead.hidden = qa;
+  chartArea.hidden = qa;
+  return true;
+}
+
+// "Question 2 / 5" (self-paced: which question the screen shows, and that phones go at their own pace).
+function placeText(message) {
+  if (!message.question_number || message.leaderboard) return "";
+  const values = { number: texts.number(message.question_number), count: texts.number(message.question_count) };
+  return texts.t(message.mode === "self_paced" ? "question_place_self" : "question_place", values);
+}
+
+/** The "question 2 / 5" line and the question's second language; @returns {boolean} whether either changed. */
+function renderPlace(message) {
+  let changed = false;
+  const place = placeText(message);
+  if (questionNumber.textContent !== place) {
+    questionNumber.textContent = place;
+    changed = true;
+  }
+  const self = message.mode === "self_paced";
+  if (selfPaced.hidden === self) {
+    selfPaced.hidden = !self;
+    changed = true;
+  }
+  if (questionPlace.hidden !== !place) {
+    questionPlace.hidden = !place;
+    changed = true;
+  }
+  const second = message.leaderboard ? null : secondTexts(message).question;
+  const secondText = second ? second.text : "";
+  if (questionSecond.textContent !== secondText || questionSecond.hidden !== !second) {
+    questionSecond.textContent = secondText;
+    questionSecond.hidden = !second;
+    changed = true;
+  }
+  if (second) questionSecond.lang = second.lang;
+  else questionSecond.removeAttribute("lang");
+  if (message.question && !message.leaderboard) questionText.lang = message.language || document.documentElement.lang;
+  else questionText.removeAttribute("lang");
+  return changed;
+}
+
+// What the rows' labels read: a change (an edit, a second language) may need another layout.
+function labelsKey(message) {
+  const question = message.question;
+  if (!question) return "";
+  const items = [...(question.options || []), ...(question.statements || [])].map((item) => item.label);
+  return JSON.stringify([question.id, items, message.translation || null]);
+}
+let lastLabels = labelsKey(current);
 
 function headingOf(message) {
   if (message.leaderboard) return texts.t("leaderboard");
@@ -62,8 +147,18 @@ function headingOf(message) {
 
 function render(message, { refit = false } = {}) {
   const heading = headingOf(message);
-  const headingChanged = questionText.textContent !== heading;
+  let headingChanged = questionText.textContent !== heading;
   if (headingChanged) questionText.textContent = heading;
+  if (renderPlace(message)) headingChanged = true;
+  const labels = labelsKey(message);
+  if (labels !== lastLabels) {
+    lastLabels = labels;
+    refit = true;
+  }
+  if (hasQa(message) && message.qa_visible !== hostQa) askedView = null; // the host switched: follow
+  hostQa = message.qa_visible;
+  if (showView()) refit = true;
+  document.body.classList.toggle("clean", Boolean(message.clean_screen));
   const timerMoved = countdown.update(message);
   const stageChanged = stageView.render(message);
   voters.textContent = texts.n("voters", message.voters || 0);
@@ -84,6 +179,7 @@ let lastSummaryAt = 0;
 let lastSummary = "";
 function summaryText() {
   const message = current;
+  if (showingQa()) return qaView.summary();
   const question = message.question;
   if (!question && !message.leaderboard) return texts.t("no_question");
   const parts = [];
@@ -121,6 +217,11 @@ async function control(body) {
   if (reply.ok && reply.data) {
     // The socket brings the full picture in a moment; the flags can change at once.
     current = { ...current, voting_open: reply.data.voting_open, results_visible: reply.data.results_visible };
+    if (body.action === "clean_screen" || body.action === "full_screen") current.clean_screen = body.action === "clean_screen";
+    if (body.action === "show_qa" || body.action === "hide_qa") {
+      current.qa_visible = body.action === "show_qa";
+      askedView = null;
+    }
     render(current);
   } else {
     const reason = reply.network ? texts.t("network_error") : (reply.data && reply.data.message) || String(reply.status);
@@ -170,18 +271,38 @@ document.addEventListener("keydown", (event) => {
     case "F":
       toggleFullscreen();
       break;
+    case "q":
+    case "Q":
+      if (hasQa(current)) control({ action: showingQa() ? "hide_qa" : "show_qa" });
+      else showToast(texts.t("qa_not_enabled"));
+      break;
+    case "c":
+    case "C":
+      control({ action: current.clean_screen ? "full_screen" : "clean_screen" });
+      break;
     default:
       return;
   }
   event.preventDefault();
 });
 
+const onResults = newestFrames("results", (message) => {
+  current = message;
+  render(message);
+});
+
+function onQa(message) {
+  const changed = qaView.render(message);
+  if (changed && showingQa()) fitStage();
+  scheduleSummary();
+}
+
 let noticeTimer = null;
 const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter`, {
-  onMessage: newestFrames("results", (message) => {
-    current = message;
-    render(message);
-  }),
+  onMessage: (message) => {
+    if (message.type === "qa") onQa(message);
+    else onResults(message);
+  },
   onStatus(status, detail) {
     clearTimeout(noticeTimer);
     if (status === "open") {
@@ -196,12 +317,23 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}/presenter`, {
 });
 
 let fitFrame = 0;
-new ResizeObserver(() => {
+const resizes = new ResizeObserver(() => {
   cancelAnimationFrame(fitFrame);
   fitFrame = requestAnimationFrame(() => {
-    if (fittedFor !== `${stage.clientWidth}x${stage.clientHeight}:${chartArea.clientHeight}`) fitStage();
+    if (fittedFor !== spaceOf()) fitStage();
   });
-}).observe(chartArea);
+});
+resizes.observe(chartArea);
+resizes.observe(qaArea);
+
+// A screen opened on the Q&A view stays on it when its language is switched.
+if (askedView === "qa") {
+  for (const link of document.querySelectorAll("nav.languages a[hreflang]")) {
+    const url = new URL(link.href);
+    url.searchParams.set("view", "qa");
+    link.href = url.pathname + url.search;
+  }
+}
 
 render(current, { refit: true });
 socket.start();

@@ -14,6 +14,7 @@ from livepoll.web import doors
 from livepoll.web.auth import HOST_COOKIE_PREFIX
 from livepoll.web.limits import TooManyAttempts
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
+from livepoll.web.pages_presenter import PRESENTER_VIEWS
 from livepoll.web.state import credentials_of
 
 # Access -----------------------------------------------------------------------------------------------------
@@ -75,7 +76,8 @@ async def _exchange_key(request: Request, page: Page, code: str, key: str, path:
         return page.redirect(f"{path}?wrong_key=1")
     except BackendUnavailable:
         return unavailable(page)
-    response = page.redirect(path)
+    view = request.query_params.get("view")  # a presenter's view (?view=qa) stays in the address
+    response = page.redirect(path + (f"?view={view}" if view in PRESENTER_VIEWS else ""))
     credentials_of(request).set_host_cookie(response, request, session.code, key)
     return response
 

@@ -32,6 +32,7 @@ from livepoll.web.pages_panel import (
     standings_of,
     with_leaderboard,
 )
+from livepoll.web.pages_presenter import presenter_config
 from livepoll.web.schemas import ControlIn
 from livepoll.web.state import credentials_of, polls_of
 
@@ -253,8 +254,9 @@ async def presenter(request: Request) -> Response:
         "qr_url": qr_path(session.code, token),
         "join_display": _join_display(request),
         "results": initial,
-        "config": {"code": session.code, "lang": page.lang, "questions": _questions_config(session),
-                   "initial": initial, **live_strings(page)},
+        "config": presenter_config(page, {"code": session.code, "lang": page.lang,
+                                          "questions": _questions_config(session), "initial": initial},
+                                   live_strings(page)),
     })
 
 

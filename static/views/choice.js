@@ -4,6 +4,7 @@
 
 import { renderRows } from "../chart.js";
 import { fitChart } from "../presenter-fit.js";
+import { secondTexts } from "./translation.js";
 
 const OTHER = "other";
 
@@ -16,11 +17,13 @@ export function show(parts, question, frame, texts) {
   const revealed = Array.isArray(question.correct);
   const correct = new Set(question.correct || []);
   parts.chart.classList.toggle("revealed", revealed);
+  const second = secondTexts(frame);
   const rows = question.options.map((option) => {
     const fraction = voters > 0 ? Math.min(option.votes / voters, 1) : 0;
     return {
       id: option.id,
       label: labelOf(option, texts),
+      second: second.label(option.id, option.label),
       fraction,
       value: `${texts.number(option.votes)} · ${texts.percent(fraction)}`,
       zero: option.votes === 0,

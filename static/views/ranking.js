@@ -3,6 +3,7 @@
 
 import { renderRows } from "../chart.js";
 import { fitChart } from "../presenter-fit.js";
+import { secondTexts } from "./translation.js";
 import { formatAverage } from "./scale.js";
 
 export const containers = ["chart"];
@@ -11,9 +12,11 @@ export function show(parts, question, frame, texts) {
   const voters = question.voters || 0;
   const most = voters * question.options.length;
   parts.chart.classList.add("with-notes");
+  const second = secondTexts(frame);
   const rows = question.options.map((option) => ({
     id: option.id,
     label: option.label,
+    second: second.label(option.id, option.label),
     fraction: most > 0 ? option.score / most : 0,
     value: texts.n("points", option.score),
     note: option.average_rank === null ? "" : texts.t("average_rank", { rank: formatAverage(texts, option.average_rank) }),

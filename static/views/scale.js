@@ -3,7 +3,9 @@
 // number of ratings. A legend above names the values and the scale's end labels. The rows are .bar-rows, so
 // presenter-fit.js fits them like choice bars.
 
+import { setLabel } from "../chart.js";
 import { fitChart } from "../presenter-fit.js";
+import { secondTexts } from "./translation.js";
 
 const PALETTE = 11; // .seg.p0 … .p10 in livepoll.css, low to high; a shorter scale spreads over them
 const VALUE_IN_SEGMENT = 0.07; // share of the bar from which a segment has room for its value
@@ -25,6 +27,7 @@ export function show(parts, question, frame, texts) {
   }
   chart.classList.add("with-notes");
   const points = values(question);
+  const second = secondTexts(frame);
   const rows = new Map([...chart.querySelectorAll(":scope > .bar-row")].map((row) => [row.dataset.option, row]));
   const wanted = new Set(question.statements.map((statement) => statement.id));
   for (const [id, row] of rows) {
@@ -40,8 +43,7 @@ export function show(parts, question, frame, texts) {
       chart.append(row);
       changed = true;
     }
-    const label = row.querySelector(".bar-label");
-    if (label.textContent !== statement.label) label.textContent = statement.label;
+    setLabel(row, statement.label, undefined, second.label(statement.id, statement.label));
     const segments = row.querySelectorAll(".seg");
     let before = false; // a segment drawn left of this one: a sliver of background parts them
     points.forEach((value, index) => {
