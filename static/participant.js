@@ -1,6 +1,8 @@
-// The participant page: follows the host live, sends ballots over the WebSocket (or HTTP when it is down) and
-// keeps a ballot until the server acknowledged it. Each kind's inputs come from ballots.js; without
-// JavaScript the same form posts to /{code}/vote.
+// The participant page: follows the host live (or, in a self-paced session, walks through the questions at
+// the participant's pace), sends ballots over the WebSocket (or HTTP when it is down) and keeps a ballot until
+// the server acknowledged it. Each kind's inputs come from ballots.js, the place on the page (question 2 / 5,
+// Back / Next, tabs) from phone-place.js, the Q&A tab from qa-phone.js; without JavaScript the same forms
+// post to /{code}/vote and /{code}/qa.
 
 import { el } from "./ballot-parts.js";
 import { BallotSender } from "./ballot-sender.js";
@@ -8,7 +10,9 @@ import { kindOf, wordingOf } from "./ballots.js";
 import { getJSON, readConfig, setNotice, Texts } from "./common.js";
 import { Countdown } from "./countdown.js";
 import { CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket } from "./live-socket.js";
+import { PhonePlace } from "./phone-place.js";
 import { renderPhoneResults } from "./phone-results.js";
+import { QaPhone } from "./qa-phone.js";
 import { nicknameForm, outcomeSummary, outcomeView } from "./quiz-extras.js";
 
 const config = readConfig();
@@ -31,7 +35,7 @@ const POLL_EVERY = 4000; // polling fallback period (plus up to 2 s of jitter)
 const NOTICE_DELAY = 1500; // a reconnect that finishes sooner than this shows no banner
 const FALLBACK_AFTER = 2; // handshakes that never opened before polling starts
 
-let state = config.state; // {question, voting_open, results, deadline?, remaining_ms?}
+let state = config.state; // {question, voting_open, results, number, count, deadline?, remaining_ms?}
 let epoch = config.epoch;
 let seq = -1;
 /** how many resets the host has made; a change means remembered ballots were discarded */
@@ -59,6 +63,21 @@ function announce(text) {
 }
 
 const countdown = new Countdown(document.getElementById("countdown"), texts, { announce, onTimeUp: () => render() });
+
+const place = new PhonePlace(config, texts, {
+  onStep() {
+    state = { ...state, question: place.walkQuestion() };
+    render({ announceQuestion: true });
+  },
+  onTab() {},
+});
+const qa = config.qa ? new QaPhone(code, config.qa, texts, { announce, onSort: (sort) => place.setSort(sort) }) : null;
+
+/** A self-paced session has one timer for every question; a live one, one per question. */
+function timerKey() {
+  if (place.walk) return "session";
+  return state.question ? state.question.id : null;
+}
 const ctx = { texts, limits, announce, optionTemplate: document.getElementById("tpl-option") };
 
 function currentForm(questionId) {
@@ -75,6 +94,7 @@ function learnBallot(questionId, ballot) {
   if (mine && mine.phase === "error") return; // keep what the participant was correcting
   if (JSON.stringify(before ?? null) !== JSON.stringify(ballot ?? null)) kindOf(state.question).show(form, state.question, ballot);
 }
+for (const [id, ballot] of Object.entries(config.walk ? config.walk.ballots || {} : {})) counted.set(id, ballot);
 if (config.ballot) {
   counted.set(config.ballot.question, config.ballot.ballot || null);
   if (config.ballot.quiz) outcomes.set(config.ballot.question, { quiz: config.ballot.quiz, answered: Boolean(config.ballot.ballot) });
@@ -127,19 +147,37 @@ function statusLine(question) {
   return ["success", texts.t(question.allow_change === false ? words.final : words.canChange)];
 }
 
+/** What the page shows without a question: waiting for the host, the session's end, or the walk's end. */
+function renderEmpty() {
+  const answered = place.walk ? place.walk.questions.filter((q) => counted.get(q.id)).length : 0;
+  const key = sessionOver ? "over" : place.walk ? `end:${answered}:${votingOpen()}:${place.walk.questions.length}` : "waiting";
+  if (area.dataset.empty === key && !document.getElementById("vote-form")) return;
+  area.dataset.empty = key;
+  if (!sessionOver && place.walk) {
+    area.replaceChildren(...place.endView(answered, votingOpen()));
+  } else {
+    area.replaceChildren(el("p", { className: "waiting", id: "waiting" }, sessionOver ? texts.t("session_gone") : texts.t("waiting")));
+  }
+}
+
 function render({ announceQuestion = false } = {}) {
   const question = state.question;
   let form = document.getElementById("vote-form");
+  place.render(state);
   if (!question) {
-    if (form || !document.getElementById("waiting")) {
-      area.replaceChildren(el("p", { className: "waiting", id: "waiting" }, sessionOver ? texts.t("session_gone") : texts.t("waiting")));
-    }
+    renderEmpty();
   } else {
     const hadFocus = area.contains(document.activeElement) && document.activeElement !== document.body;
     if (!form || form.dataset.key !== formKey(question)) {
+      delete area.dataset.empty;
       area.replaceChildren(...buildForm(question));
       form = document.getElementById("vote-form");
-      if (announceQuestion) announce(texts.t("new_question", { text: question.text }));
+      if (announceQuestion && place.tab === "qa") {
+        place.markNews();
+        announce(texts.t("qa_new_poll", { text: question.text }));
+      } else if (announceQuestion) {
+        announce(texts.t("new_question", { text: question.text }));
+      }
       if (hadFocus) form.querySelector(kindOf(question).firstInput)?.focus();
     }
     renderForm(form, question);
@@ -239,8 +277,14 @@ function waiting(ballot, phase) {
 /** Ask the server what it counted (the word cloud merges forms of a word; open text lists the entries). */
 async function refreshBallot(questionId) {
   const reply = await getJSON(`/api/v1/sessions/${code}`);
-  if (!reply.ok || !reply.data || !reply.data.question || reply.data.question.id !== questionId) return;
-  applyBallot({ question: questionId, ballot: reply.data.ballot, epoch: reply.data.epoch, resets: reply.data.resets });
+  if (!reply.ok || !reply.data) return;
+  const { epoch: sentEpoch, resets: sentResets, ballots } = reply.data;
+  if (place.walk && ballots) {
+    applyBallot({ question: questionId, ballot: ballots[questionId] || null, epoch: sentEpoch, resets: sentResets });
+    return;
+  }
+  if (!reply.data.question || reply.data.question.id !== questionId) return;
+  applyBallot({ question: questionId, ballot: reply.data.ballot, epoch: sentEpoch, resets: sentResets });
 }
 
 area.addEventListener("submit", (event) => {
@@ -288,18 +332,23 @@ function applyState(next, { fromSocket }) {
     resets = next.resets;
   }
   const previous = state.question ? state.question.id : null;
-  const question = next.question || null;
+  place.setQuestions(next.questions);
+  const question = place.walk ? place.walkQuestion() : next.question || null;
   const same = state.question && question && state.question.id === question.id;
   state = {
     question,
     voting_open: Boolean(next.voting_open),
-    results: fromSocket ? next.results || null : same ? state.results : null,
+    // results on phones are the screen's question's (a walk shows them on that question only)
+    results: fromSocket ? next.results || null : same || place.walk ? state.results : null,
+    number: next.question_number ?? null,
+    count: next.question_count ?? 0,
   };
   // Polling answers carry no timer: they only end one (voting closed, or another question).
   if (fromSocket || !same || !state.voting_open) {
-    countdown.sync(question ? question.id : null, state.voting_open, next.deadline, fromSocket ? next.remaining_ms : undefined);
+    countdown.sync(timerKey(), state.voting_open, next.deadline, fromSocket ? next.remaining_ms : undefined);
   }
-  render({ announceQuestion: (question ? question.id : null) !== previous });
+  if (qa) qa.setOpen(next.qa_open ?? (next.qa ? next.qa.open : undefined));
+  render({ announceQuestion: (question ? question.id : null) !== previous && !place.walk });
 }
 
 // The server's word on our own ballot: sent when we join, and when the question, epoch, resets or a reveal change.
@@ -351,7 +400,13 @@ async function poll() {
     // HTTP works while the socket does not: a proxy in the way, not a server that is down.
     if (!socket.isOpen) showConnectionProblem(texts.t("polling"), { now: true });
     applyState(reply.data, { fromSocket: false });
-    if (reply.data.question) applyBallot({ question: reply.data.question.id, ballot: reply.data.ballot, epoch: reply.data.epoch, resets: reply.data.resets });
+    const { epoch: sentEpoch, resets: sentResets } = reply.data;
+    if (place.walk && reply.data.ballots) {
+      for (const q of place.walk.questions) applyBallot({ question: q.id, ballot: reply.data.ballots[q.id] || null, epoch: sentEpoch, resets: sentResets });
+    } else if (reply.data.question) {
+      applyBallot({ question: reply.data.question.id, ballot: reply.data.ballot, epoch: sentEpoch, resets: sentResets });
+    }
+    if (qa) await qa.poll();
   } else if (reply.network || reply.status >= 500) {
     showConnectionProblem(texts.t("reconnecting"));
   } else if (reply.status === 404) {
@@ -377,6 +432,10 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
       applyBallot(message);
     } else if (message.type === "ack" || message.type === "error") {
       sender.handle(message);
+    } else if (message.type === "qa" && qa) {
+      qa.applyFrame(message);
+    } else if (message.type === "qa_mine" && qa) {
+      qa.applyMine(message);
     }
   },
   onStatus(status, detail) {
@@ -404,7 +463,7 @@ if (state.question && params.get("error")) {
   const shown = document.querySelector("#vote-status .error");
   if (shown) local.set(state.question.id, { phase: "error", message: shown.textContent });
 }
-const FORM_ECHO = /^(error|c|voted|nick|nick_error|rating-.*|rank-.*)$/;
+const FORM_ECHO = /^(error|c|voted|nick|nick_error|qa_error|asked|rating-.*|rank-.*)$/;
 if ([...params.keys()].some((name) => FORM_ECHO.test(name))) {
   const keep = new URLSearchParams([...params].filter(([name]) => !FORM_ECHO.test(name)));
   const query = keep.toString();
@@ -412,6 +471,6 @@ if ([...params.keys()].some((name) => FORM_ECHO.test(name))) {
 }
 
 area.replaceChildren(); // the server-rendered form is replaced by the same form, built from `state`
-countdown.sync(state.question ? state.question.id : null, state.voting_open, state.deadline, state.remaining_ms);
+countdown.sync(timerKey(), state.voting_open, state.deadline, state.remaining_ms);
 render();
 socket.start();
