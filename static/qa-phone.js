@@ -151,7 +151,7 @@ export class QaPhone {
   }
 
   errorText(error) {
-    if (error === "limit_reached") return this.texts.n("qa_limit_reached", this.limit);
+    if (error === "limit_reached") return this.texts.t("qa_error_limit_reached", { num: this.texts.number(this.limit) });
     const key = `qa_error_${error}`;
     return key in this.texts.strings ? this.texts.t(key) : this.texts.t("qa_error_generic");
   }
@@ -243,7 +243,7 @@ export class QaPhone {
       el("input", { type: "hidden", name: "sort", value: this.sort }),
       el("input", { type: "hidden", name: "on", value: upvoted ? "0" : "1" }),
       button,
-      el("span", { className: "qa-count", id: `qa-count-${q.id}` }, this.texts.n("qa_upvotes", q.upvotes)));
+      el("span", { className: "qa-count", id: `qa-count-${q.id}` }, this.texts.t("qa_upvotes", { num: this.texts.number(q.upvotes) })));
     return el("li", { className: `qa-item status-${q.status}${this.mine.has(q.id) ? " mine" : ""}`, id: `qa-${q.id}`, data: { id: q.id, key: JSON.stringify([q, upvoted, this.mine.has(q.id), this.busy.has(q.id), this.sort]) } },
       el("p", { className: "qa-text user-text", id: `qa-text-${q.id}` }, q.text), meta, form);
   }

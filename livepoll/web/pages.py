@@ -186,7 +186,7 @@ async def participant(request: Request) -> Response:
         "nickname": nickname,
         "limits": participant_limits(),
         "strings": {**strings["strings"], **walk_strings(page), **qa_texts["strings"]},
-        "plurals": {**strings["plurals"], **qa_texts["plurals"]},
+        "plurals": strings["plurals"],
         "qa": qa_config(qa),
         "tab": "qa" if qa is not None and params.get("tab") == "qa" else "poll",
     }

@@ -94,13 +94,11 @@ def qa_config(view: dict[str, Any] | None) -> dict[str, Any] | None:
 # Texts -------------------------------------------------------------------------------------------------------
 
 
-def qa_error_message(page: Page, error: str, limit: int) -> str:
+def qa_error_message(page: Page, error: str, limit: int | str) -> str:
     """A participant-facing explanation of a refused question or upvote, by API error code."""
     _ = page.gettext
-    if error == "limit_reached":
-        return page.ngettext("You can ask at most %(num)d question in this session.",
-                             "You can ask at most %(num)d questions in this session.", limit) % {"num": limit}
     messages = {
+        "limit_reached": _("You have asked as many questions as this session takes (%(num)s).") % {"num": limit},
         "qa_closed": _("The host has closed questions for now."),
         "too_fast": _("Please wait a few seconds before asking another question."),
         "empty_entry": _("Write your question first."),
@@ -115,7 +113,7 @@ def qa_error_message(page: Page, error: str, limit: int) -> str:
     return messages.get(error, _("This did not work. Please try again."))
 
 
-QA_ERRORS = ("qa_closed", "too_fast", "empty_entry", "entry_too_long", "name_too_long", "not_found",
+QA_ERRORS = ("limit_reached", "qa_closed", "too_fast", "empty_entry", "entry_too_long", "name_too_long", "not_found",
              "qa_disabled", "unavailable", "generic")
 
 
@@ -136,12 +134,8 @@ def qa_strings(page: Page) -> dict[str, Any]:
             "qa_none": _("No questions yet. Be the first to ask!"),
             "qa_closed_note": _("The host has closed questions for now. You can still upvote."),
             "qa_new_poll": _("New poll question: %(text)s"),
-            **{f"qa_error_{code}": qa_error_message(page, code, 1) for code in QA_ERRORS},
-        },
-        "plurals": {
-            "qa_upvotes": page.plural_forms("%(num)d upvote", "%(num)d upvotes"),
-            "qa_limit_reached": page.plural_forms("You can ask at most %(num)d question in this session.",
-                                                  "You can ask at most %(num)d questions in this session."),
+            "qa_upvotes": _("Upvotes: %(num)s"),
+            **{f"qa_error_{code}": qa_error_message(page, code, "%(num)s") for code in QA_ERRORS},
         },
     }
 
