@@ -112,7 +112,7 @@ export class QaPhone {
 
   /** The socket's `qa` frame: what the audience sees now. */
   applyFrame(frame) {
-    this.open = Boolean(frame.open);
+    this.opened(Boolean(frame.open));
     this.questions = frame.questions;
     for (const q of frame.questions) this.waiting.delete(q.id); // approved
     this.render();
@@ -128,8 +128,16 @@ export class QaPhone {
   /** `qa_open` of a `state` frame (or of the session while polling). */
   setOpen(open) {
     if (typeof open !== "boolean" || open === this.open) return;
-    this.open = open;
+    this.opened(open);
     this.render();
+  }
+
+  /** Asking opened or closed: the status line says so (closing replaces an older message). */
+  opened(open) {
+    if (open === this.open) return;
+    this.open = open;
+    if (!open) this.say("closed", this.texts.t("qa_closed_note"));
+    else if (this.status.querySelector(".closed")) this.say(null, "");
   }
 
   /** While the socket is down: the API's list (with `mine` and `upvoted`). */
@@ -188,7 +196,10 @@ export class QaPhone {
     }
     const error = reply.network || reply.status >= 500 ? "unavailable" : (reply.data && reply.data.error) || "generic";
     this.say("error", this.errorText(error));
-    if (error === "qa_closed") this.setOpen(false);
+    if (error === "qa_closed") {
+      this.open = false;
+      this.render();
+    }
   }
 
   async toggle(id) {
@@ -250,9 +261,6 @@ export class QaPhone {
 
   render() {
     this.fieldset.disabled = !this.open;
-    const closedLine = this.status.querySelector(".closed");
-    if (!this.open && !this.status.firstElementChild) this.say("closed", this.texts.t("qa_closed_note"));
-    else if (this.open && closedLine) this.say(null, "");
 
     // The list is updated item by item, so the upvote button in focus keeps the focus.
     const focused = this.list.contains(document.activeElement) ? document.activeElement.closest(".qa-item")?.dataset.id : null;
