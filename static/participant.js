@@ -7,7 +7,8 @@
 import { el } from "./ballot-parts.js";
 import { BallotSender } from "./ballot-sender.js";
 import { kindOf, wordingOf } from "./ballots.js";
-import { getJSON, readConfig, setNotice, Texts } from "./common.js";
+import { getJSON, readConfig, Texts } from "./common.js";
+import { ConnectionNotice } from "./connection-notice.js";
 import { Countdown } from "./countdown.js";
 import { CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket } from "./live-socket.js";
 import { PhonePlace } from "./phone-place.js";
@@ -21,7 +22,6 @@ const code = config.code;
 const limits = config.limits || {};
 
 const area = document.getElementById("question-area");
-const connection = document.getElementById("connection");
 const announcer = document.getElementById("announcer");
 const resultsParts = {
   section: document.getElementById("phone-results"),
@@ -32,7 +32,6 @@ const resultsParts = {
 };
 
 const POLL_EVERY = 4000; // polling fallback period (plus up to 2 s of jitter)
-const NOTICE_DELAY = 1500; // a reconnect that finishes sooner than this shows no banner
 const FALLBACK_AFTER = 2; // handshakes that never opened before polling starts
 
 let state = config.state; // {question, voting_open, results, number, count, deadline?, remaining_ms?}
@@ -277,14 +276,7 @@ function waiting(ballot, phase) {
 /** Ask the server what it counted (the word cloud merges forms of a word; open text lists the entries). */
 async function refreshBallot(questionId) {
   const reply = await getJSON(`/api/v1/sessions/${code}`);
-  if (!reply.ok || !reply.data) return;
-  const { epoch: sentEpoch, resets: sentResets, ballots } = reply.data;
-  if (place.walk && ballots) {
-    applyBallot({ question: questionId, ballot: ballots[questionId] || null, epoch: sentEpoch, resets: sentResets });
-    return;
-  }
-  if (!reply.data.question || reply.data.question.id !== questionId) return;
-  applyBallot({ question: questionId, ballot: reply.data.ballot, epoch: sentEpoch, resets: sentResets });
+  if (reply.ok && reply.data) applyServerBallots(reply.data, questionId);
 }
 
 area.addEventListener("submit", (event) => {
@@ -351,6 +343,19 @@ function applyState(next, { fromSocket }) {
   render({ announceQuestion: (question ? question.id : null) !== previous && !place.walk });
 }
 
+/**
+ * The participant's ballots in `GET /api/v1/sessions/{code}` (polling, or a check after an ack): every
+ * question's in a self-paced session (`ballots`), else the current one's; `only` limits it to one question.
+ */
+function applyServerBallots(data, only = null) {
+  const { epoch: sentEpoch, resets: sentResets } = data;
+  const mine = place.walk && data.ballots ? place.walk.questions.map((q) => [q.id, data.ballots[q.id] || null])
+    : data.question ? [[data.question.id, data.ballot]] : [];
+  for (const [question, ballot] of mine) {
+    if (only === null || question === only) applyBallot({ question, ballot, epoch: sentEpoch, resets: sentResets });
+  }
+}
+
 // The server's word on our own ballot: sent when we join, and when the question, epoch, resets or a reveal change.
 function applyBallot(message) {
   if (message.epoch !== undefined && message.epoch !== epoch) return;
@@ -365,25 +370,7 @@ function applyBallot(message) {
   render();
 }
 
-let noticeTimer = null;
-let noticeShown = false;
-function showConnectionProblem(text, { now = false } = {}) {
-  clearTimeout(noticeTimer);
-  const show = () => {
-    noticeShown = true;
-    setNotice(connection, text);
-  };
-  if (now || noticeShown) show();
-  else noticeTimer = setTimeout(show, NOTICE_DELAY);
-}
-function connectionFine() {
-  clearTimeout(noticeTimer);
-  if (noticeShown) {
-    noticeShown = false;
-    setNotice(connection, texts.t("reconnected"));
-    noticeTimer = setTimeout(() => setNotice(connection, ""), 2500);
-  }
-}
+const notice = new ConnectionNotice(document.getElementById("connection"), texts);
 
 let pollTimer = null;
 function startPolling() {
@@ -398,17 +385,12 @@ async function poll() {
   if (pollTimer === null) return; // the socket came back meanwhile
   if (reply.ok && reply.data) {
     // HTTP works while the socket does not: a proxy in the way, not a server that is down.
-    if (!socket.isOpen) showConnectionProblem(texts.t("polling"), { now: true });
+    if (!socket.isOpen) notice.problem(texts.t("polling"), { now: true });
     applyState(reply.data, { fromSocket: false });
-    const { epoch: sentEpoch, resets: sentResets } = reply.data;
-    if (place.walk && reply.data.ballots) {
-      for (const q of place.walk.questions) applyBallot({ question: q.id, ballot: reply.data.ballots[q.id] || null, epoch: sentEpoch, resets: sentResets });
-    } else if (reply.data.question) {
-      applyBallot({ question: reply.data.question.id, ballot: reply.data.ballot, epoch: sentEpoch, resets: sentResets });
-    }
+    applyServerBallots(reply.data);
     if (qa) await qa.poll();
   } else if (reply.network || reply.status >= 500) {
-    showConnectionProblem(texts.t("reconnecting"));
+    notice.problem(texts.t("reconnecting"));
   } else if (reply.status === 404) {
     endSession();
     return;
@@ -420,7 +402,7 @@ function endSession() {
   sessionOver = true;
   stopPolling();
   socket.stop();
-  showConnectionProblem(texts.t("session_gone"), { now: true });
+  notice.problem(texts.t("session_gone"), { now: true });
   render();
 }
 
@@ -441,12 +423,12 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
   onStatus(status, detail) {
     if (status === "open") {
       stopPolling();
-      connectionFine();
+      notice.fine();
       sender.flush();
     } else if (status === "reconnecting") {
       if (detail.failures >= FALLBACK_AFTER) startPolling();
       if (pollTimer === null && (detail.delay > 0 || socket.everOpened)) {
-        showConnectionProblem(texts.t("reconnecting"));
+        notice.problem(texts.t("reconnecting"));
       }
     } else if (status === "stopped" && (detail.code === CLOSE_NOT_FOUND || detail.code === CLOSE_GONE)) {
       endSession();
@@ -463,12 +445,7 @@ if (state.question && params.get("error")) {
   const shown = document.querySelector("#vote-status .error");
   if (shown) local.set(state.question.id, { phase: "error", message: shown.textContent });
 }
-const FORM_ECHO = /^(error|c|voted|nick|nick_error|qa_error|asked|rating-.*|rank-.*)$/;
-if ([...params.keys()].some((name) => FORM_ECHO.test(name))) {
-  const keep = new URLSearchParams([...params].filter(([name]) => !FORM_ECHO.test(name)));
-  const query = keep.toString();
-  history.replaceState(null, "", location.pathname + (query ? `?${query}` : ""));
-}
+place.dropFormEcho();
 
 area.replaceChildren(); // the server-rendered form is replaced by the same form, built from `state`
 countdown.sync(timerKey(), state.voting_open, state.deadline, state.remaining_ms);

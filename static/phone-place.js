@@ -6,6 +6,9 @@
 import { el } from "./ballot-parts.js";
 
 const PLACE = ["tab", "sort", "step"];
+// What a no-JavaScript round trip leaves in the address (a refusal, echoed picks, a nickname's or question's
+// result): read once by the page, then dropped, so that a reload does not repeat an old message.
+const FORM_ECHO = /^(error|c|voted|nick|nick_error|qa_error|asked|rating-.*|rank-.*)$/;
 
 export class PhonePlace {
   /**
@@ -88,6 +91,13 @@ export class PhonePlace {
   markNews() {
     const link = this.tabs && this.tabs.querySelector('a[data-tab="poll"]');
     if (link && this.tab !== "poll") link.classList.add("has-news");
+  }
+
+  dropFormEcho() {
+    const params = new URLSearchParams(location.search);
+    if (![...params.keys()].some((name) => FORM_ECHO.test(name))) return;
+    const query = new URLSearchParams([...params].filter(([name]) => !FORM_ECHO.test(name))).toString();
+    history.replaceState(null, "", location.pathname + (query ? `?${query}` : ""));
   }
 
   /** The place in the address and in the language links (a reload or another language keeps it). */
