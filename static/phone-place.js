@@ -150,7 +150,7 @@ export class PhonePlace {
     if (count === 0) return [el("p", { className: "waiting", id: "waiting" }, this.texts.t("no_questions"))];
     return [el("section", { className: "thanks", id: "thanks", attrs: { "aria-labelledby": "thanks-title" } },
       el("h2", { id: "thanks-title", tabIndex: -1 }, this.texts.t("thanks_title")),
-      el("p", {}, `${this.texts.t("thanks_saved")} ${this.texts.t("thanks_answered", { answered, count })}`),
+      el("p", {}, `${this.texts.t(answered ? "thanks_saved" : "thanks_none")} ${this.texts.t("thanks_answered", { answered, count })}`),
       el("p", {}, this.texts.t(open ? "thanks_change" : "survey_closed")))];
   }
 }

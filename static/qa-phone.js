@@ -225,7 +225,7 @@ export class QaPhone {
     const question = this.questions.find((q) => q.id === id);
     if (reply.ok && reply.data && typeof reply.data.upvotes === "number") {
       if (question) question.upvotes = reply.data.upvotes;
-      this.say(null, "");
+      if (this.status.querySelector(".error")) this.say(null, "");
     } else {
       if (on) this.upvoted.delete(id);
       else this.upvoted.add(id);

@@ -21,6 +21,9 @@ from test_browser import CHROMIUM_ARGS, PHONE, UI_WAIT, Console
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 QUESTIONS = [{"kind": "choice", "text": "Czy?", "options": ["tak", "nie"]}]
+# The first question a server stores waits until its blocklist and dictionaries are loaded (a few seconds; far
+# more on a loaded machine): asks get this long (ms).
+WORDS_WAIT = 60_000
 # One polling round of the page (4 s plus up to 2 s of jitter), with room for a loaded machine (ms).
 POLL_WAIT = 20_000
 
@@ -127,7 +130,7 @@ async def test_a_phone_asks_and_a_second_phone_upvotes_with_one_tap(
     await asker.fill("#qa-text", "Kiedy będą wyniki?")
     assert await asker.text_content("#qa-text-count") == "18 / 280 characters"
     await ask(asker, "Kiedy będą wyniki?", name="Ola")
-    await asker.wait_for_selector("#qa-status .success", timeout=UI_WAIT)
+    await asker.wait_for_selector("#qa-status .success", timeout=WORDS_WAIT)
     assert await asker.text_content("#qa-status") == "Your question was sent."
     assert await asker.input_value("#qa-text") == ""
     listed = (await page_api.get(f"/api/v1/sessions/{code}/qa")).json()
@@ -144,6 +147,8 @@ async def test_a_phone_asks_and_a_second_phone_upvotes_with_one_tap(
     await item_reads(asker, question, "Upvotes: 1", "false")  # live, on the asker's phone too
     assert [q["upvotes"] for q in (await page_api.get(f"/api/v1/sessions/{code}/qa")).json()] == [1]
 
+    width = await voter.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], "nothing sticks out sideways on a phone"
     await voter.tap(f"#qa-{question} button.upvote")  # a second tap withdraws it
     await item_reads(voter, question, "Upvotes: 0", "false")
     await item_reads(asker, question, "Upvotes: 0")
@@ -165,7 +170,7 @@ async def test_own_pending_question_waits_for_approval_then_shows_to_everyone(
     asker = await open_tab(browser, page_server, code, console, "asker")
     other = await open_tab(browser, page_server, code, console, "other")
     await ask(asker, "Czy będzie nagranie?")
-    await asker.wait_for_selector("#qa-status .success", timeout=UI_WAIT)
+    await asker.wait_for_selector("#qa-status .success", timeout=WORDS_WAIT)
     assert "once the host approves it" in (await asker.text_content("#qa-status") or "")
     await asker.wait_for_selector("#qa-waiting-section:not([hidden]) .qa-wait")
     assert (await asker.text_content("#qa-waiting .qa-text")) == "Czy będzie nagranie?"
@@ -193,7 +198,7 @@ async def test_refusals_are_explained_in_the_phones_language(
     console = Console()
     phone = await open_tab(browser, page_server, code, console, "phone", lang="pl")
     await ask(phone, "Pierwsze pytanie")
-    await phone.wait_for_selector("#qa-status .success", timeout=UI_WAIT)
+    await phone.wait_for_selector("#qa-status .success", timeout=WORDS_WAIT)
     await ask(phone, "Drugie pytanie zaraz potem")
     await phone.wait_for_selector("#qa-status .error", timeout=UI_WAIT)
     assert await phone.text_content("#qa-status") == "Poczekaj kilka sekund, zanim zadasz kolejne pytanie."
@@ -218,7 +223,7 @@ async def test_the_tab_follows_by_polling_when_websockets_are_blocked(
     asked = await other.post(f"/api/v1/sessions/{code}/qa", json={"text": "Pytanie przez API"})
     assert asked.status_code == 201
     question = asked.json()["id"]
-    await phone.wait_for_selector(f"#qa-{question}", timeout=POLL_WAIT)
+    await phone.wait_for_selector(f"#qa-{question}", timeout=POLL_WAIT)  # the API's ask waited for the words
     await phone.tap(f"#qa-{question} button.upvote")
     await item_reads(phone, question, "Upvotes: 1", "true")
     allowed = ("WebSocket connection to",)

@@ -12,11 +12,18 @@ import re
 from typing import Any
 
 import pytest
+import test_phone_qa
 from support.server import LivepollClient, ServerProcess
 from test_browser import PHONE, UI_WAIT, Console
-from test_phone_qa import api, browser, page_api, page_server  # noqa: F401  (module-scoped fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+# The fixtures of test_phone_qa: one Chromium for the module, the browser tests on the shared embedded server,
+# the no-JavaScript ones on both backends, all on the module's event loop.
+browser = test_phone_qa.browser
+api = test_phone_qa.api
+page_server = test_phone_qa.page_server
+page_api = test_phone_qa.page_api
 
 SURVEY = [
     {"kind": "scale", "text": {"pl": "Oceń webinarium", "uk": "Оцініть вебінар"}, "statements": ["Treść", "Czas"],
@@ -95,7 +102,7 @@ async def test_two_phones_walk_the_survey_at_their_own_pace_and_both_count(
     await second.tap("#walk-next")
     await second.wait_for_selector("#thanks h2", timeout=UI_WAIT)
     assert await second.text_content("#thanks h2") == "Thank you!"
-    assert "Answered: 1 / 3" in (await second.text_content("#thanks") or "")
+    assert "Your answers are saved. Answered: 1 / 3" in (await second.text_content("#thanks") or "")
     assert await second.is_hidden("#progress") and await second.is_hidden("#walk-next")
     await second.tap("#walk-back")
     await on_step(second, "Question 3 / 3", "Skąd wiesz o webinarium?")

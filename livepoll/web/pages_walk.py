@@ -64,6 +64,7 @@ def walk_strings(page: Page) -> dict[str, str]:
         "finish": _("Finish"),
         "thanks_title": _("Thank you!"),
         "thanks_saved": _("Your answers are saved."),
+        "thanks_none": _("You have not answered any question yet."),
         "thanks_answered": _("Answered: %(answered)s / %(count)s"),
         "thanks_change": _("You can go back and change your answers while the survey is open."),
         "survey_closed": _("The survey is closed."),
