@@ -220,10 +220,11 @@ async def test_the_tab_follows_by_polling_when_websockets_are_blocked(
     phone = await open_tab(browser, page_server, code, console, "phone", block_sockets=True)
     other = page_api.participant()
     await other.join(code)
-    asked = await other.post(f"/api/v1/sessions/{code}/qa", json={"text": "Pytanie przez API"})
+    asked = await other.post(f"/api/v1/sessions/{code}/qa", json={"text": "Pytanie przez API"},
+                             timeout=WORDS_WAIT / 1000)
     assert asked.status_code == 201
     question = asked.json()["id"]
-    await phone.wait_for_selector(f"#qa-{question}", timeout=POLL_WAIT)  # the API's ask waited for the words
+    await phone.wait_for_selector(f"#qa-{question}", timeout=POLL_WAIT)
     await phone.tap(f"#qa-{question} button.upvote")
     await item_reads(phone, question, "Upvotes: 1", "true")
     allowed = ("WebSocket connection to",)
@@ -234,7 +235,7 @@ async def test_the_tab_follows_by_polling_when_websockets_are_blocked(
 
 
 async def form_post(phone: LivepollClient, server: ServerProcess, path: str, data: dict[str, str]) -> Any:
-    return await phone.post(path, data=data, headers={"Origin": server.origin})
+    return await phone.post(path, data=data, headers={"Origin": server.origin}, timeout=WORDS_WAIT / 1000)
 
 
 async def page_of(phone: LivepollClient, code: str, query: str = "tab=qa&lang=en") -> str:
