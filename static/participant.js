@@ -88,7 +88,7 @@ function learnBallot(questionId, ballot) {
   const before = counted.get(questionId);
   counted.set(questionId, ballot || null);
   const form = currentForm(questionId);
-  if (!form || sender.busy(questionId)) return;
+  if (!form || senderOf(questionId).busy(questionId)) return;
   const mine = local.get(questionId);
   if (mine && mine.phase === "error") return; // keep what the participant was correcting
   if (JSON.stringify(before ?? null) !== JSON.stringify(ballot ?? null)) kindOf(state.question).show(form, state.question, ballot);
@@ -243,11 +243,17 @@ function castVote(form) {
   }
   local.set(question.id, { phase: "sending" });
   render();
-  sender.send(question.id, read.fields);
+  senderOf(question.id).send(question.id, read.fields);
+}
+
+/** The definition of a question the page knows: the one shown, or (in a walk) any of the session's. */
+function questionOf(id) {
+  if (state.question && state.question.id === id) return state.question;
+  return (place.walk && place.walk.questions.find((q) => q.id === id)) || null;
 }
 
 function accepted(ballot) {
-  const question = state.question && state.question.id === ballot.question ? state.question : null;
+  const question = questionOf(ballot.question);
   const kind = question ? kindOf(question) : null;
   const previous = counted.get(ballot.question);
   counted.set(ballot.question, kind && kind.stored ? kind.stored(ballot.fields, previous) : { ...ballot.fields });
@@ -262,7 +268,7 @@ function accepted(ballot) {
 }
 
 function refused(ballot, error) {
-  const question = state.question && state.question.id === ballot.question ? state.question : null;
+  const question = questionOf(ballot.question);
   local.set(ballot.question, { phase: "error", message: errorMessage(error, question) });
   render();
   if (error === "limit_reached") refreshBallot(ballot.question);
@@ -413,7 +419,7 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
     } else if (message.type === "ballot") {
       applyBallot(message);
     } else if (message.type === "ack" || message.type === "error") {
-      sender.handle(message);
+      for (const sender of senders.values()) sender.handle(message);
     } else if (message.type === "qa" && qa) {
       qa.applyFrame(message);
     } else if (message.type === "qa_mine" && qa) {
@@ -424,7 +430,7 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
     if (status === "open") {
       stopPolling();
       notice.fine();
-      sender.flush();
+      for (const sender of senders.values()) sender.flush();
     } else if (status === "reconnecting") {
       if (detail.failures >= FALLBACK_AFTER) startPolling();
       if (pollTimer === null && (detail.delay > 0 || socket.everOpened)) {
@@ -436,7 +442,17 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
   },
 });
 
-const sender = new BallotSender(code, socket, { accepted, refused, waiting });
+/**
+ * Who keeps a ballot until it is acknowledged: in a live session one sender (a ballot for a new question
+ * replaces one still on its way); in a self-paced walk one per question, so a ballot sent just before Next
+ * is never dropped by the next question's.
+ */
+const senders = new Map();
+function senderOf(questionId) {
+  const key = place.walk ? questionId : "";
+  if (!senders.has(key)) senders.set(key, new BallotSender(code, socket, { accepted, refused, waiting }));
+  return senders.get(key);
+}
 
 // A no-JavaScript round trip may have left ?error=…&c=… (or a nickname's result) in the address: take the
 // message over, then drop the parameters, so that a reload does not repeat an old message.
