@@ -9,6 +9,7 @@ Form fields: ask `text`, `name`, `sort`; upvote `on` ("1" adds the upvote, "0" w
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -151,10 +152,13 @@ def _ask_refusal(exc: ValidationError) -> str:
     return "entry_too_long" if "too_long" in first["type"] else "empty_entry"
 
 
-async def _form_post(request: Request, then: Any) -> Response:
+# What a Q&A form does once its post is admitted: (code, participant, fields, sort) -> the address to go back to.
+FormAction = Callable[[str, str, dict[str, str], str], Awaitable[str]]
+
+
+async def _form_post(request: Request, then: FormAction) -> Response:
     """The common part of the Q&A forms: the code, the same-origin check, the participant cookie, and every
-    refusal sent back to the tab as `qa_error`. `then(page, code, participant, form)` does the work and
-    answers the address to go back to."""
+    refusal sent back to the tab as `qa_error`; `then` does the work."""
     page = Page(request)
     code = normalize_join_code(request.path_params["code"])
     if code is None:
@@ -173,7 +177,7 @@ async def _form_post(request: Request, then: Any) -> Response:
         credentials.set_participant_cookie(response, request, cookie)
         return response
     try:
-        address: str = await then(page, code, participant, fields, sort)
+        address = await then(code, participant, fields, sort)
     except TooManyAttempts as exc:
         return too_many_attempts(page, exc)
     except PollError as exc:  # an unknown session: the tab says so (404)
@@ -186,7 +190,7 @@ async def _form_post(request: Request, then: Any) -> Response:
 async def ask_form(request: Request) -> Response:
     """The no-JavaScript question: the API's rules, then 303 back to the Q&A tab."""
 
-    async def ask(page: Page, code: str, participant: str, fields: dict[str, str], sort: str) -> str:
+    async def ask(code: str, participant: str, fields: dict[str, str], sort: str) -> str:
         try:
             body = QaAskIn.model_validate({"text": fields.get("text", ""), "name": fields.get("name") or None})
         except ValidationError as exc:
@@ -203,7 +207,7 @@ async def upvote_form(request: Request) -> Response:
     """The no-JavaScript upvote (`on=1`) or its withdrawal (`on=0`), then 303 back to the question."""
     question_id = request.path_params["question"]
 
-    async def upvote(page: Page, code: str, participant: str, fields: dict[str, str], sort: str) -> str:
+    async def upvote(code: str, participant: str, fields: dict[str, str], sort: str) -> str:
         polls = polls_of(request)
         voter = polls.voter(code, participant)
         on = fields.get("on", "1") != "0"
