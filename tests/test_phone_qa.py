@@ -158,6 +158,7 @@ async def test_a_phone_asks_and_a_second_phone_upvotes_with_one_tap(
     await again.goto(page_server.url(f"/{code}?tab=qa&lang=en"))
     await again.wait_for_selector(f"#qa-{question}.mine")
     assert await again.input_value("#qa-name") == "Ola"
+    assert await again.evaluate(f"() => localStorage.getItem('livepoll:qa-name:{code}')") == "Ola"
     assert await again.is_hidden("#poll-panel")
     assert console.unexpected() == []
 
