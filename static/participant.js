@@ -1,14 +1,19 @@
-// The participant page: follows the host live, sends ballots over the WebSocket (or HTTP when it is down) and
-// keeps a ballot until the server acknowledged it. Each kind's inputs come from ballots.js; without
-// JavaScript the same form posts to /{code}/vote.
+// The participant page: follows the host live (or, in a self-paced session, walks through the questions at
+// the participant's pace), sends ballots over the WebSocket (or HTTP when it is down) and keeps a ballot until
+// the server acknowledged it. Each kind's inputs come from ballots.js, the place on the page (question 2 / 5,
+// Back / Next, tabs) from phone-place.js, the Q&A tab from qa-phone.js; without JavaScript the same forms
+// post to /{code}/vote and /{code}/qa.
 
 import { el } from "./ballot-parts.js";
 import { BallotSender } from "./ballot-sender.js";
 import { kindOf, wordingOf } from "./ballots.js";
-import { getJSON, readConfig, setNotice, Texts } from "./common.js";
+import { getJSON, readConfig, Texts } from "./common.js";
+import { ConnectionNotice } from "./connection-notice.js";
 import { Countdown } from "./countdown.js";
 import { CLOSE_GONE, CLOSE_NOT_FOUND, LiveSocket } from "./live-socket.js";
+import { PhonePlace } from "./phone-place.js";
 import { renderPhoneResults } from "./phone-results.js";
+import { QaPhone } from "./qa-phone.js";
 import { nicknameForm, outcomeSummary, outcomeView } from "./quiz-extras.js";
 
 const config = readConfig();
@@ -17,7 +22,6 @@ const code = config.code;
 const limits = config.limits || {};
 
 const area = document.getElementById("question-area");
-const connection = document.getElementById("connection");
 const announcer = document.getElementById("announcer");
 const resultsParts = {
   section: document.getElementById("phone-results"),
@@ -28,10 +32,9 @@ const resultsParts = {
 };
 
 const POLL_EVERY = 4000; // polling fallback period (plus up to 2 s of jitter)
-const NOTICE_DELAY = 1500; // a reconnect that finishes sooner than this shows no banner
 const FALLBACK_AFTER = 2; // handshakes that never opened before polling starts
 
-let state = config.state; // {question, voting_open, results, deadline?, remaining_ms?}
+let state = config.state; // {question, voting_open, results, number, count, deadline?, remaining_ms?}
 let epoch = config.epoch;
 let seq = -1;
 /** how many resets the host has made; a change means remembered ballots were discarded */
@@ -59,6 +62,21 @@ function announce(text) {
 }
 
 const countdown = new Countdown(document.getElementById("countdown"), texts, { announce, onTimeUp: () => render() });
+
+const place = new PhonePlace(config, texts, {
+  onStep() {
+    state = { ...state, question: place.walkQuestion() };
+    render({ announceQuestion: true });
+  },
+  onTab() {},
+});
+const qa = config.qa ? new QaPhone(code, config.qa, texts, { announce, onSort: (sort) => place.setSort(sort) }) : null;
+
+/** A self-paced session has one timer for every question; a live one, one per question. */
+function timerKey() {
+  if (place.walk) return "session";
+  return state.question ? state.question.id : null;
+}
 const ctx = { texts, limits, announce, optionTemplate: document.getElementById("tpl-option") };
 
 function currentForm(questionId) {
@@ -70,11 +88,12 @@ function learnBallot(questionId, ballot) {
   const before = counted.get(questionId);
   counted.set(questionId, ballot || null);
   const form = currentForm(questionId);
-  if (!form || sender.busy(questionId)) return;
+  if (!form || senderOf(questionId).busy(questionId)) return;
   const mine = local.get(questionId);
   if (mine && mine.phase === "error") return; // keep what the participant was correcting
   if (JSON.stringify(before ?? null) !== JSON.stringify(ballot ?? null)) kindOf(state.question).show(form, state.question, ballot);
 }
+for (const [id, ballot] of Object.entries(config.walk ? config.walk.ballots || {} : {})) counted.set(id, ballot);
 if (config.ballot) {
   counted.set(config.ballot.question, config.ballot.ballot || null);
   if (config.ballot.quiz) outcomes.set(config.ballot.question, { quiz: config.ballot.quiz, answered: Boolean(config.ballot.ballot) });
@@ -127,19 +146,37 @@ function statusLine(question) {
   return ["success", texts.t(question.allow_change === false ? words.final : words.canChange)];
 }
 
+/** What the page shows without a question: waiting for the host, the session's end, or the walk's end. */
+function renderEmpty() {
+  const answered = place.walk ? place.walk.questions.filter((q) => counted.get(q.id)).length : 0;
+  const key = sessionOver ? "over" : place.walk ? `end:${answered}:${votingOpen()}:${place.walk.questions.length}` : "waiting";
+  if (area.dataset.empty === key && !document.getElementById("vote-form")) return;
+  area.dataset.empty = key;
+  if (!sessionOver && place.walk) {
+    area.replaceChildren(...place.endView(answered, votingOpen()));
+  } else {
+    area.replaceChildren(el("p", { className: "waiting", id: "waiting" }, sessionOver ? texts.t("session_gone") : texts.t("waiting")));
+  }
+}
+
 function render({ announceQuestion = false } = {}) {
   const question = state.question;
   let form = document.getElementById("vote-form");
+  place.render(state);
   if (!question) {
-    if (form || !document.getElementById("waiting")) {
-      area.replaceChildren(el("p", { className: "waiting", id: "waiting" }, sessionOver ? texts.t("session_gone") : texts.t("waiting")));
-    }
+    renderEmpty();
   } else {
     const hadFocus = area.contains(document.activeElement) && document.activeElement !== document.body;
     if (!form || form.dataset.key !== formKey(question)) {
+      delete area.dataset.empty;
       area.replaceChildren(...buildForm(question));
       form = document.getElementById("vote-form");
-      if (announceQuestion) announce(texts.t("new_question", { text: question.text }));
+      if (announceQuestion && place.tab === "qa") {
+        place.markNews();
+        announce(texts.t("qa_new_poll", { text: question.text }));
+      } else if (announceQuestion) {
+        announce(texts.t("new_question", { text: question.text }));
+      }
       if (hadFocus) form.querySelector(kindOf(question).firstInput)?.focus();
     }
     renderForm(form, question);
@@ -206,11 +243,17 @@ function castVote(form) {
   }
   local.set(question.id, { phase: "sending" });
   render();
-  sender.send(question.id, read.fields);
+  senderOf(question.id).send(question.id, read.fields);
+}
+
+/** The definition of a question the page knows: the one shown, or (in a walk) any of the session's. */
+function questionOf(id) {
+  if (state.question && state.question.id === id) return state.question;
+  return (place.walk && place.walk.questions.find((q) => q.id === id)) || null;
 }
 
 function accepted(ballot) {
-  const question = state.question && state.question.id === ballot.question ? state.question : null;
+  const question = questionOf(ballot.question);
   const kind = question ? kindOf(question) : null;
   const previous = counted.get(ballot.question);
   counted.set(ballot.question, kind && kind.stored ? kind.stored(ballot.fields, previous) : { ...ballot.fields });
@@ -225,7 +268,7 @@ function accepted(ballot) {
 }
 
 function refused(ballot, error) {
-  const question = state.question && state.question.id === ballot.question ? state.question : null;
+  const question = questionOf(ballot.question);
   local.set(ballot.question, { phase: "error", message: errorMessage(error, question) });
   render();
   if (error === "limit_reached") refreshBallot(ballot.question);
@@ -239,8 +282,7 @@ function waiting(ballot, phase) {
 /** Ask the server what it counted (the word cloud merges forms of a word; open text lists the entries). */
 async function refreshBallot(questionId) {
   const reply = await getJSON(`/api/v1/sessions/${code}`);
-  if (!reply.ok || !reply.data || !reply.data.question || reply.data.question.id !== questionId) return;
-  applyBallot({ question: questionId, ballot: reply.data.ballot, epoch: reply.data.epoch, resets: reply.data.resets });
+  if (reply.ok && reply.data) applyServerBallots(reply.data, questionId);
 }
 
 area.addEventListener("submit", (event) => {
@@ -288,18 +330,36 @@ function applyState(next, { fromSocket }) {
     resets = next.resets;
   }
   const previous = state.question ? state.question.id : null;
-  const question = next.question || null;
+  place.setQuestions(next.questions);
+  const question = place.walk ? place.walkQuestion() : next.question || null;
   const same = state.question && question && state.question.id === question.id;
   state = {
     question,
     voting_open: Boolean(next.voting_open),
-    results: fromSocket ? next.results || null : same ? state.results : null,
+    // results on phones are the screen's question's (a walk shows them on that question only)
+    results: fromSocket ? next.results || null : same || place.walk ? state.results : null,
+    number: next.question_number ?? null,
+    count: next.question_count ?? 0,
   };
   // Polling answers carry no timer: they only end one (voting closed, or another question).
   if (fromSocket || !same || !state.voting_open) {
-    countdown.sync(question ? question.id : null, state.voting_open, next.deadline, fromSocket ? next.remaining_ms : undefined);
+    countdown.sync(timerKey(), state.voting_open, next.deadline, fromSocket ? next.remaining_ms : undefined);
   }
-  render({ announceQuestion: (question ? question.id : null) !== previous });
+  if (qa) qa.setOpen(next.qa_open ?? (next.qa ? next.qa.open : undefined));
+  render({ announceQuestion: (question ? question.id : null) !== previous && !place.walk });
+}
+
+/**
+ * The participant's ballots in `GET /api/v1/sessions/{code}` (polling, or a check after an ack): every
+ * question's in a self-paced session (`ballots`), else the current one's; `only` limits it to one question.
+ */
+function applyServerBallots(data, only = null) {
+  const { epoch: sentEpoch, resets: sentResets } = data;
+  const mine = place.walk && data.ballots ? place.walk.questions.map((q) => [q.id, data.ballots[q.id] || null])
+    : data.question ? [[data.question.id, data.ballot]] : [];
+  for (const [question, ballot] of mine) {
+    if (only === null || question === only) applyBallot({ question, ballot, epoch: sentEpoch, resets: sentResets });
+  }
 }
 
 // The server's word on our own ballot: sent when we join, and when the question, epoch, resets or a reveal change.
@@ -316,25 +376,7 @@ function applyBallot(message) {
   render();
 }
 
-let noticeTimer = null;
-let noticeShown = false;
-function showConnectionProblem(text, { now = false } = {}) {
-  clearTimeout(noticeTimer);
-  const show = () => {
-    noticeShown = true;
-    setNotice(connection, text);
-  };
-  if (now || noticeShown) show();
-  else noticeTimer = setTimeout(show, NOTICE_DELAY);
-}
-function connectionFine() {
-  clearTimeout(noticeTimer);
-  if (noticeShown) {
-    noticeShown = false;
-    setNotice(connection, texts.t("reconnected"));
-    noticeTimer = setTimeout(() => setNotice(connection, ""), 2500);
-  }
-}
+const notice = new ConnectionNotice(document.getElementById("connection"), texts);
 
 let pollTimer = null;
 function startPolling() {
@@ -349,11 +391,12 @@ async function poll() {
   if (pollTimer === null) return; // the socket came back meanwhile
   if (reply.ok && reply.data) {
     // HTTP works while the socket does not: a proxy in the way, not a server that is down.
-    if (!socket.isOpen) showConnectionProblem(texts.t("polling"), { now: true });
+    if (!socket.isOpen) notice.problem(texts.t("polling"), { now: true });
     applyState(reply.data, { fromSocket: false });
-    if (reply.data.question) applyBallot({ question: reply.data.question.id, ballot: reply.data.ballot, epoch: reply.data.epoch, resets: reply.data.resets });
+    applyServerBallots(reply.data);
+    if (qa) await qa.poll();
   } else if (reply.network || reply.status >= 500) {
-    showConnectionProblem(texts.t("reconnecting"));
+    notice.problem(texts.t("reconnecting"));
   } else if (reply.status === 404) {
     endSession();
     return;
@@ -365,7 +408,7 @@ function endSession() {
   sessionOver = true;
   stopPolling();
   socket.stop();
-  showConnectionProblem(texts.t("session_gone"), { now: true });
+  notice.problem(texts.t("session_gone"), { now: true });
   render();
 }
 
@@ -376,18 +419,22 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
     } else if (message.type === "ballot") {
       applyBallot(message);
     } else if (message.type === "ack" || message.type === "error") {
-      sender.handle(message);
+      for (const sender of senders.values()) sender.handle(message);
+    } else if (message.type === "qa" && qa) {
+      qa.applyFrame(message);
+    } else if (message.type === "qa_mine" && qa) {
+      qa.applyMine(message);
     }
   },
   onStatus(status, detail) {
     if (status === "open") {
       stopPolling();
-      connectionFine();
-      sender.flush();
+      notice.fine();
+      for (const sender of senders.values()) sender.flush();
     } else if (status === "reconnecting") {
       if (detail.failures >= FALLBACK_AFTER) startPolling();
       if (pollTimer === null && (detail.delay > 0 || socket.everOpened)) {
-        showConnectionProblem(texts.t("reconnecting"));
+        notice.problem(texts.t("reconnecting"));
       }
     } else if (status === "stopped" && (detail.code === CLOSE_NOT_FOUND || detail.code === CLOSE_GONE)) {
       endSession();
@@ -395,7 +442,17 @@ const socket = new LiveSocket(`/ws/v1/sessions/${code}`, {
   },
 });
 
-const sender = new BallotSender(code, socket, { accepted, refused, waiting });
+/**
+ * Who keeps a ballot until it is acknowledged: in a live session one sender (a ballot for a new question
+ * replaces one still on its way); in a self-paced walk one per question, so a ballot sent just before Next
+ * is never dropped by the next question's.
+ */
+const senders = new Map();
+function senderOf(questionId) {
+  const key = place.walk ? questionId : "";
+  if (!senders.has(key)) senders.set(key, new BallotSender(code, socket, { accepted, refused, waiting }));
+  return senders.get(key);
+}
 
 // A no-JavaScript round trip may have left ?error=…&c=… (or a nickname's result) in the address: take the
 // message over, then drop the parameters, so that a reload does not repeat an old message.
@@ -404,14 +461,9 @@ if (state.question && params.get("error")) {
   const shown = document.querySelector("#vote-status .error");
   if (shown) local.set(state.question.id, { phase: "error", message: shown.textContent });
 }
-const FORM_ECHO = /^(error|c|voted|nick|nick_error|rating-.*|rank-.*)$/;
-if ([...params.keys()].some((name) => FORM_ECHO.test(name))) {
-  const keep = new URLSearchParams([...params].filter(([name]) => !FORM_ECHO.test(name)));
-  const query = keep.toString();
-  history.replaceState(null, "", location.pathname + (query ? `?${query}` : ""));
-}
+place.dropFormEcho();
 
 area.replaceChildren(); // the server-rendered form is replaced by the same form, built from `state`
-countdown.sync(state.question ? state.question.id : null, state.voting_open, state.deadline, state.remaining_ms);
+countdown.sync(timerKey(), state.voting_open, state.deadline, state.remaining_ms);
 render();
 socket.start();

@@ -23,7 +23,7 @@ from livepoll.live_frames import timer
 from livepoll.model import PollError, Session, ballot_fields, normalize_join_code
 from livepoll.questions import Question, QuestionKind
 from livepoll.shapes import dump_public, dump_results, public_question, results_of
-from livepoll.web import doors, pages_admin, pages_host
+from livepoll.web import doors, pages_admin, pages_host, pages_qa
 from livepoll.web.limits import TooManyAttempts
 from livepoll.web.pages_ballots import (
     MAX_PHONE_ENTRIES,
@@ -40,8 +40,10 @@ from livepoll.web.pages_ballots import (
 )
 from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
 from livepoll.web.pages_host import too_many_attempts
+from livepoll.web.pages_qa import qa_config, qa_strings, qa_view
+from livepoll.web.pages_walk import language_links, step_of, walk_strings, walk_view
 from livepoll.web.schemas import NicknameIn
-from livepoll.web.state import credentials_of, polls_of
+from livepoll.web.state import credentials_of, polls_of, reader_language
 
 # A form ballot has one `question` and at most 31 `choices` (+ `other_text`), 10 `entries`, 10 `rating-*`
 # or 10 `rank-*` fields; anything much larger is not our form. An open-text entry (500 characters) fits a field.
@@ -131,22 +133,30 @@ async def participant(request: Request) -> Response:
     found = await _session_or_error(request, page, code)
     if isinstance(found, Response):
         return found
-    session = found
-    question = session.current_question
-    results = await phone_results(request, session)
-    # "Counted" comes from the server only: the participant's stored ballot on the current question.
+    session = found.in_language(reader_language(request, found))
+    params = request.query_params
     polls, participant_id = polls_of(request), credentials_of(request).participant(request)
+    voter = None if participant_id is None else polls.voter(code, participant_id)
+    # "Counted" comes from the server only: the participant's stored ballot on the question shown.
+    walk, answered = None, {}
+    if session.self_paced:
+        answered = await polls.own_ballots(session, voter) if voter is not None else {}
+        walk = walk_view(session, step_of(session, params.get("step"), answered), answered)
+        question = walk["question"]
+    else:
+        question = session.current_question
+    results = await phone_results(request, session)
+    if results is not None and (question is None or results["id"] != question.id):
+        results = None  # a self-paced participant is on another question than the screen
     mine = outcome = None
     nickname = ""
-    if participant_id is not None:
-        voter = polls.voter(code, participant_id)
-        if question is not None:
-            mine = await polls.own_ballot(code, voter, question.id)
-            outcome = await quiz_outcome(request, page, session, question, voter)
-        if question is not None and question.kind is QuestionKind.QUIZ:
+    if voter is not None and question is not None:
+        mine = answered.get(question.id) if walk is not None else await polls.own_ballot(code, voter, question.id)
+        outcome = await quiz_outcome(request, page, session, question, voter)
+        if question.kind is QuestionKind.QUIZ:
             named = await polls.own_ballot(code, voter, NAMES)
             nickname = str((named or {}).get("name") or "")
-    params = request.query_params
+    qa = await qa_view(request, page, session, voter)
     error_code = params.get("error")
     error = None
     if error_code:
@@ -158,20 +168,35 @@ async def participant(request: Request) -> Response:
     public = None
     if question is not None:
         public = dump_public(public_question(question, revealed=question.id in session.state.revealed))
-    state: dict[str, Any] = {"question": public, "voting_open": voting_open, "results": results}
+    state: dict[str, Any] = {"question": public, "voting_open": voting_open, "results": results,
+                             "number": session.number_of(question.id if question else None),
+                             "count": len(session.questions)}
     if deadline is not None:
         state.update(deadline=deadline, remaining_ms=remaining)
-    config = {
+    strings = participant_strings(page)
+    qa_texts = qa_strings(page)
+    config: dict[str, Any] = {
         "code": code,
         "epoch": session.epoch,
         "resets": session.state.resets,
         "lang": page.lang,
+        "mode": session.mode.value,
         "state": state,
         "ballot": None if question is None else {"question": question.id, "ballot": mine},
         "nickname": nickname,
         "limits": participant_limits(),
-        **participant_strings(page),
+        "strings": {**strings["strings"], **walk_strings(page), **qa_texts["strings"]},
+        "plurals": strings["plurals"],
+        "qa": qa_config(qa),
+        "tab": "qa" if qa is not None and params.get("tab") == "qa" else "poll",
     }
+    if walk is not None:
+        config["walk"] = {
+            "step": walk["step"],
+            "questions": [dump_public(public_question(q, revealed=q.id in session.state.revealed))
+                          for q in session.questions],
+            "ballots": answered,
+        }
     if outcome is not None and config["ballot"] is not None and outcome["answered"]:
         config["ballot"]["quiz"] = {k: v for k, v in outcome.items() if k != "answered"}
     other = page.gettext("Other")
@@ -193,6 +218,11 @@ async def participant(request: Request) -> Response:
         "nickname": nickname,
         "nickname_error": nickname_error_message(page, nickname_error[:40]) if nickname_error else None,
         "nickname_saved": "nick" in params and not nickname_error,
+        "number": state["number"],
+        "walk": walk,
+        "qa": qa,
+        "tab": config["tab"],
+        "languages": language_links(page, params),
         "config": config,
     })
     credentials = credentials_of(request)
@@ -213,9 +243,11 @@ async def vote_form(request: Request) -> Response:
     async with request.form(max_files=0, max_fields=MAX_VOTE_FIELDS, max_part_size=MAX_FIELD_BYTES) as form:
         parsed = form_ballot(form)
         back = echoed_fields(form)
+        step = str(form.get("step") or "")
+    place = [("step", step)] if step.isdigit() and len(step) <= 3 else []  # a self-paced walk's step
 
     def again(error: str) -> Response:
-        return page.redirect(f"/{code}?" + urlencode([("error", error), *back]))
+        return page.redirect(f"/{code}?" + urlencode([*place, ("error", error), *back]))
 
     credentials = credentials_of(request)
     participant_id = credentials.participant(request)
@@ -238,7 +270,7 @@ async def vote_form(request: Request) -> Response:
         return again(exc.code)
     except BackendUnavailable:
         return again("unavailable")
-    return page.redirect(f"/{code}")
+    return page.redirect(f"/{code}" + (f"?{urlencode(place)}" if place else ""))
 
 
 async def nickname_form(request: Request) -> Response:
@@ -282,4 +314,5 @@ routes: list[BaseRoute] = [
     Route("/{code}", participant, methods=["GET"]),
     Route("/{code}/vote", vote_form, methods=["POST"]),
     Route("/{code}/nickname", nickname_form, methods=["POST"]),
+    *pages_qa.routes,
 ]
