@@ -4,21 +4,16 @@ the server going away, and falls back to polling when a proxy blocks WebSockets.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import playwright.async_api as playwright_api
 import pytest
+from support.chromium import chromium
 from support.server import LivepollClient, ServerProcess
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 SCREEN = {"viewport": {"width": 1280, "height": 720}}
 # How long a page may take to show a change (ms): generous, since Chromium shares a loaded 2-core machine with
@@ -39,13 +34,8 @@ def backend_name() -> str:
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     """A headless Debian Chromium for one test."""
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    async with playwright_api.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 class Console:

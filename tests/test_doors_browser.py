@@ -6,14 +6,13 @@ page on another host, e.g. 127.0.0.2, is another site: there the browser already
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from support.chromium import chromium
 from support.server import LivepollClient, ServerProcess, free_port
-from test_browser import CHROMIUM_ARGS
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -74,13 +73,8 @@ def attack_site() -> Iterator[AttackSite]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    async with playwright_api.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def test_page_on_a_sibling_origin_cannot_change_a_ballot(

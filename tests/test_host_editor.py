@@ -11,19 +11,16 @@ import asyncio
 import contextlib
 import json
 import re
-import shutil
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import playwright.async_api as playwright_api
 import pytest
+from support.chromium import chromium
 from support.forms import as_data, form_fields, with_fields
 from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
 from websockets.asyncio.client import ClientConnection, connect
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 UI_WAIT = 10_000  # ms: Chromium shares a loaded 2-core machine
 WAIT = 10.0
 QUESTIONS: list[dict[str, object]] = [
@@ -266,13 +263,8 @@ async def test_an_edit_reaches_a_connected_presenter_within_a_second(
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    async with playwright_api.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.browser

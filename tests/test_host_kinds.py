@@ -9,24 +9,19 @@ import asyncio
 import contextlib
 import json
 import re
-import shutil
 import time
 from collections.abc import AsyncIterator, Callable
 from html.parser import HTMLParser
 from typing import Any
 
-import playwright.async_api as playwright_api
 import pytest
+from support.chromium import chromium
 from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
 from websockets.asyncio.client import ClientConnection, connect
 
 from livepoll.model import MAX_QUESTIONS
 from livepoll.questions import MAX_OPTIONS
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 # How long a page may take to show a change (ms): generous, since Chromium shares a loaded 2-core machine.
 UI_WAIT = 10_000
 WAIT = 10.0
@@ -325,13 +320,8 @@ async def test_no_js_panel_buttons_reach_every_kind(api: LivepollClient, server:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    async with playwright_api.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 class Console:

@@ -10,17 +10,14 @@ import asyncio
 import html
 import json
 import re
-import shutil
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import playwright.async_api as playwright_api
 import pytest
+from support.chromium import chromium
 from support.server import LivepollClient, ServerProcess
 from websockets.asyncio.client import ClientConnection, connect
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 UI_WAIT = 10_000  # ms: Chromium shares a loaded 2-core machine
 WAIT = 10.0
 # The first question a server checks against the blocklist waits for its words rules (seconds of loading).
@@ -152,13 +149,8 @@ async def test_no_js_panel_lists_the_blocklists_catch_with_the_pseudonym(
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    async with playwright_api.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.browser

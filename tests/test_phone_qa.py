@@ -7,16 +7,14 @@ back, sorts popular / recent, and explains every refusal."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 
-import playwright.async_api as playwright_api
 import pytest
 import pytest_asyncio
+from support.chromium import chromium
 from support.server import LivepollClient, ServerProcess
-from test_browser import CHROMIUM_ARGS, PHONE, UI_WAIT, Console
+from test_browser import PHONE, UI_WAIT, Console
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
@@ -31,13 +29,8 @@ POLL_WAIT = 20_000
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
     """One headless Debian Chromium for the module (each test opens its own contexts)."""
-    executable = os.environ.get("LIVEPOLL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    async with playwright_api.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest_asyncio.fixture(loop_scope="module")

@@ -10,7 +10,6 @@ One browser and one client serve the whole module (module-scoped, on the module'
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import test_browser
-from playwright import async_api as playwright_api
+from support.chromium import chromium
 from support.server import LivepollClient, ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -40,14 +39,8 @@ def backend_name() -> str:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as driver:
-        launched = await driver.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            args=test_browser.CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
