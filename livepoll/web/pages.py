@@ -38,7 +38,7 @@ from livepoll.web.pages_ballots import (
     results_for_page,
     vote_error_message,
 )
-from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
+from livepoll.web.pages_base import Page, participant_form
 from livepoll.web.pages_host import too_many_attempts
 from livepoll.web.pages_qa import qa_config, qa_strings, qa_view
 from livepoll.web.pages_walk import language_links, step_of, walk_strings, walk_view
@@ -233,13 +233,10 @@ async def participant(request: Request) -> Response:
 
 async def vote_form(request: Request) -> Response:
     """The no-JavaScript vote: the same rules as the API, then 303 back to the participant page."""
-    page = Page(request)
-    code = normalize_join_code(request.path_params["code"])
-    if code is None:
-        _ = page.gettext
-        return page.error(404, _("Page not found"), _("There is no page at this address."), join_form=True)
-    if not same_origin_form(request):
-        return forbidden_form(page)
+    opened = participant_form(request)
+    if isinstance(opened, Response):
+        return opened
+    page, code = opened
     async with request.form(max_files=0, max_fields=MAX_VOTE_FIELDS, max_part_size=MAX_FIELD_BYTES) as form:
         parsed = form_ballot(form)
         back = echoed_fields(form)
@@ -275,13 +272,10 @@ async def vote_form(request: Request) -> Response:
 
 async def nickname_form(request: Request) -> Response:
     """The no-JavaScript nickname: the API's rules, then 303 back to the participant page."""
-    page = Page(request)
-    code = normalize_join_code(request.path_params["code"])
-    if code is None:
-        _ = page.gettext
-        return page.error(404, _("Page not found"), _("There is no page at this address."), join_form=True)
-    if not same_origin_form(request):
-        return forbidden_form(page)
+    opened = participant_form(request)
+    if isinstance(opened, Response):
+        return opened
+    page, code = opened
     async with request.form(max_files=0, max_fields=MAX_NAME_FIELDS, max_part_size=MAX_FIELD_BYTES) as form:
         typed = str(form.get("name") or "")
     credentials = credentials_of(request)

@@ -128,13 +128,22 @@ async def host_logout(request: Request) -> Response:
     return response
 
 
-async def create_session(request: Request) -> Response:
+def _admin_form(request: Request) -> Page | Response:
+    """The start of an admin's form post: our own page sent it (else 403) and the admin is logged in (else
+    the login form, 401)."""
     page = Page(request)
     if not same_origin_form(request):
         return forbidden_form(page)
-    credentials = credentials_of(request)
-    if not credentials.has_admin_cookie(request):
+    if not credentials_of(request).has_admin_cookie(request):
         return page.render("host_login.html", {"error": page.gettext("Please log in first.")}, 401)
+    return page
+
+
+async def create_session(request: Request) -> Response:
+    page = _admin_form(request)
+    if isinstance(page, Response):
+        return page
+    credentials = credentials_of(request)
     async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_FIELD_BYTES) as form:
         title = clean_text(str(form.get("title") or ""))
         questions = read_questions(form)
@@ -165,12 +174,10 @@ async def create_session(request: Request) -> Response:
 async def create_from_definition(request: Request) -> Response:
     """A new session from an uploaded definition (`definition.json` of another session, or any creation
     request): checked by the API's request model, created by the same use case."""
-    page = Page(request)
-    if not same_origin_form(request):
-        return forbidden_form(page)
+    page = _admin_form(request)
+    if isinstance(page, Response):
+        return page
     credentials = credentials_of(request)
-    if not credentials.has_admin_cookie(request):
-        return page.render("host_login.html", {"error": page.gettext("Please log in first.")}, 401)
     _ = page.gettext
     problems = Problems()
     async with request.form(max_files=1, max_fields=4, max_part_size=MAX_DEFINITION_BYTES) as form:

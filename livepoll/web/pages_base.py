@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from livepoll import i18n
-from livepoll.model import group_join_code
+from livepoll.model import group_join_code, normalize_join_code
 from livepoll.resources import static_dir, templates_dir
 from livepoll.web.state import credentials_of
 
@@ -178,6 +178,19 @@ def same_origin_form(request: Request) -> bool:
         origin = f"{parts.scheme}://{parts.netloc}"
         return origin == credentials.own_origin(request) or credentials.origin_allowed(origin)
     return True
+
+
+def participant_form(request: Request) -> tuple[Page, str] | Response:
+    """The start of every no-JavaScript form a participant posts to `/{code}/...`: the page (in the reader's
+    language) and the join code, or the answer already due: 404 for a malformed code, 403 for a foreign form."""
+    page = Page(request)
+    code = normalize_join_code(request.path_params["code"])
+    if code is None:
+        _ = page.gettext
+        return page.error(404, _("Page not found"), _("There is no page at this address."), join_form=True)
+    if not same_origin_form(request):
+        return forbidden_form(page)
+    return page, code
 
 
 def forbidden_form(page: Page) -> Response:

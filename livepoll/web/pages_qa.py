@@ -20,10 +20,10 @@ from starlette.routing import BaseRoute, Route
 
 from livepoll import qa
 from livepoll.backends.base import BackendUnavailable
-from livepoll.model import PollError, Session, normalize_join_code
+from livepoll.model import PollError, Session
 from livepoll.web import doors
 from livepoll.web.limits import TooManyAttempts
-from livepoll.web.pages_base import Page, forbidden_form, same_origin_form
+from livepoll.web.pages_base import Page, participant_form
 from livepoll.web.pages_host import too_many_attempts
 from livepoll.web.schemas import QaAskIn
 from livepoll.web.state import credentials_of, polls_of
@@ -159,13 +159,10 @@ FormAction = Callable[[str, str, dict[str, str], str], Awaitable[str]]
 async def _form_post(request: Request, then: FormAction) -> Response:
     """The common part of the Q&A forms: the code, the same-origin check, the participant cookie, and every
     refusal sent back to the tab as `qa_error`; `then` does the work."""
-    page = Page(request)
-    code = normalize_join_code(request.path_params["code"])
-    if code is None:
-        _ = page.gettext
-        return page.error(404, _("Page not found"), _("There is no page at this address."), join_form=True)
-    if not same_origin_form(request):
-        return forbidden_form(page)
+    opened = participant_form(request)
+    if isinstance(opened, Response):
+        return opened
+    page, code = opened
     async with request.form(max_files=0, max_fields=MAX_QA_FIELDS, max_part_size=MAX_QA_FIELD_BYTES) as form:
         fields = {name: str(value) for name, value in form.items()}
     sort = sort_of(fields.get("sort"))
