@@ -7,6 +7,7 @@ Both files have the same columns for every kind of question; each kind says whic
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -29,20 +30,14 @@ def looks_like_formula(text: str) -> bool:
     return text.startswith(_FORMULA_START)
 
 
-def _cell(value: object) -> str:
-    text = str(value)
-    if looks_like_formula(text):
-        return "'" + text
-    return text
-
-
 def _write(columns: Sequence[str], rows: Iterable[Sequence[object]], delimiter: str) -> bytes:
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
+    start = _FORMULA_START
+    for row in rows:  # a formula-looking cell gets its apostrophe; this loop runs for every response row
+        writer.writerow([("'" + text) if text.startswith(start) else text for text in map(str, row)])
     return out.getvalue().encode("utf-8")
 
 
@@ -96,7 +91,8 @@ def response_table(questions: Sequence[Question], responses: Iterable[Response])
 def responses_csv(questions: Sequence[Question], responses: Iterable[Response], delimiter: str = ",") -> bytes:
     """One row per item of each counted ballot, oldest first: a chosen option, a rated statement (`value`:
     the rating), a ranked option (`value`: its 1-based rank), a word or an entry (`option`: its text)."""
-    rows = ((*row[:5], iso_utc(row[5]), row[6]) for row in response_table(questions, responses))
+    iso = functools.lru_cache(maxsize=1)(iso_utc)  # the rows of one ballot share its time
+    rows = ((*row[:5], iso(row[5]), row[6]) for row in response_table(questions, responses))
     return _write(RESPONSES_COLUMNS, rows, delimiter)
 
 

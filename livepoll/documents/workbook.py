@@ -1,5 +1,6 @@
 """The results workbook (XLSX, made with XlsxWriter in its constant-memory mode: each sheet's rows go to
-a temporary file as they are written, so a large session never sits in memory as cells).
+a temporary file as they are written, so a large session never sits in memory as cells; the long sheets'
+rows are written by `sheetxml.py`, which is ten times faster, and spliced in).
 
 Sheets: "Summary" (the session and a line per question), one per question (its rows of `export.csv` and a
 native chart), "Responses" (the rows of `responses.csv`, times as Excel datetimes in UTC) and "Q&A" when the
@@ -9,10 +10,12 @@ session has Q&A. Text is always written as text; a text that a spreadsheet would
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -20,11 +23,11 @@ from xlsxwriter.worksheet import Worksheet
 
 from livepoll import exports
 from livepoll.documents.charts import BAR, CORRECT, scale_colours
+from livepoll.documents.sheetxml import Rows, Time, excel_time, splice, write_rows
 from livepoll.documents.tables import Bars, QuestionTable, Stacked, Translate
 
 SHEET_NAME_CHARS = 31
 _NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\']")
-EXCEL_EPOCH = 25569.0  # 1970-01-01 as an Excel serial day number
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 FIXED_SHEETS = ("Summary", "Responses", "Q&A")
 
@@ -58,11 +61,6 @@ def sheet_names(tables: Sequence[QuestionTable]) -> list[str]:
     return names
 
 
-def excel_time(timestamp: float) -> float:
-    """A UNIX time as an Excel serial date-time (days since 1899-12-30), in UTC."""
-    return timestamp / 86400.0 + EXCEL_EPOCH
-
-
 class _Writer:
     """Cells of one workbook: text as text (formula-looking text quote-prefixed), numbers, UTC datetimes."""
 
@@ -85,7 +83,7 @@ class _Writer:
         for col, value in enumerate(values):
             if value is None or value == "":
                 continue
-            if isinstance(value, Timestamp):
+            if isinstance(value, Time):
                 sheet.write_number(row, col, excel_time(value.seconds), self.when)
             elif isinstance(value, float):
                 sheet.write_number(row, col, value, self.decimal)
@@ -99,38 +97,34 @@ class _Writer:
             sheet.write_string(row, col, name, self.header)
 
 
-@dataclass(frozen=True, slots=True)
-class Timestamp:
-    seconds: float
-
-
 def write_workbook(
-    target: str | IO[bytes],
+    target: str,
     summary: Summary,
     tables: Sequence[QuestionTable],
     responses: Iterable[exports.ResponseLine],
     qa: Iterable[exports.QaLine] | None,
     _: Translate,
 ) -> None:
-    """Write the workbook to `target` (a path or a binary file); `responses` and `qa` are the rows of
+    """Write the workbook to the file `target`; `responses` and `qa` are the rows of
     `exports.response_table` / `qa_table`, read once, in order."""
-    options: dict[str, Any] = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                               "strings_to_numbers": False}
-    with xlsxwriter.Workbook(target, options) as book:
-        book.set_properties({"title": summary.title, "subject": f"livepoll {summary.code}"})
-        writer = _Writer(book)
-        names = sheet_names(tables)
-        _summary_sheet(writer, book.add_worksheet("Summary"), summary, tables, names, _)
-        for table, name in zip(tables, names, strict=True):
-            _question_sheet(writer, book.add_worksheet(name), name, table, _)
-        sheet = book.add_worksheet("Responses")
-        _rows_sheet(writer, sheet, exports.RESPONSES_COLUMNS, (
-            (*row[:5], Timestamp(row[5]), row[6]) for row in responses), widths=(8, 40, 14, 10, 40, 20, 8))
-        if qa is not None:
-            sheet = book.add_worksheet("Q&A")
-            _rows_sheet(writer, sheet, exports.QA_COLUMNS, (
-                (*row[:6], Timestamp(row[6]), None if row[7] is None else Timestamp(row[7])) for row in qa),
-                widths=(12, 60, 16, 8, 10, 14, 20, 20))
+    with tempfile.TemporaryDirectory(prefix="livepoll-xlsx-") as work:
+        draft = os.path.join(work, "draft.xlsx")
+        options: dict[str, Any] = {"constant_memory": True, "tmpdir": work, "strings_to_formulas": False,
+                                   "strings_to_urls": False, "strings_to_numbers": False}
+        long_sheets = []
+        with xlsxwriter.Workbook(draft, options) as book:
+            book.set_properties({"title": summary.title, "subject": f"livepoll {summary.code}"})
+            writer = _Writer(book)
+            names = sheet_names(tables)
+            _summary_sheet(writer, book.add_worksheet("Summary"), summary, tables, names, _)
+            for table, name in zip(tables, names, strict=True):
+                _question_sheet(writer, book.add_worksheet(name), name, table, _)
+            long_sheets.append(_long_sheet(writer, "Responses", exports.RESPONSES_COLUMNS, responses, (5,),
+                                           (8, 40, 18, 10, 40, 20, 8), work))
+            if qa is not None:
+                long_sheets.append(_long_sheet(writer, "Q&A", exports.QA_COLUMNS, qa, (6, 7),
+                                               (12, 60, 16, 8, 10, 18, 20, 20), work))
+        splice(draft, target, long_sheets)
 
 
 def _summary_sheet(
@@ -143,8 +137,8 @@ def _summary_sheet(
     writer.text(sheet, 0, 0, summary.title, writer.title)
     facts: list[tuple[str, object]] = [
         (_("Join code"), summary.code),
-        (_("Created (UTC)"), Timestamp(summary.created_at)),
-        (_("Last activity (UTC)"), None if summary.last_active is None else Timestamp(summary.last_active)),
+        (_("Created (UTC)"), Time(summary.created_at)),
+        (_("Last activity (UTC)"), None if summary.last_active is None else Time(summary.last_active)),
         (_("Participants who answered"), summary.participants),
         (_("Questions"), len(tables)),
     ]
@@ -232,17 +226,19 @@ def _stacked_chart(book: xlsxwriter.Workbook, name: str, chart: Stacked, header:
     return stacked
 
 
-def _rows_sheet(
-    writer: _Writer, sheet: Worksheet, columns: Sequence[str], rows: Iterable[Sequence[object]],
-    widths: Sequence[int],
-) -> None:
+def _long_sheet(
+    writer: _Writer, name: str, columns: Sequence[str], rows: Iterable[Sequence[object]], times: Sequence[int],
+    widths: Sequence[int], work: str,
+) -> Rows:
+    """A sheet of many rows: its header, widths and filter by XlsxWriter, its rows made apart (sheetxml)."""
+    sheet = writer.book.add_worksheet(name)
+    member = f"xl/worksheets/sheet{len(writer.book.worksheets())}.xml"
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
     writer.headings(sheet, 0, columns)
     sheet.freeze_panes(1, 0)
-    count = 0
-    for count, row in enumerate(rows, start=1):
-        writer.cells(sheet, count, row)
+    path = os.path.join(work, f"rows-{len(writer.book.worksheets())}.xml")
+    with open(path, "w", encoding="utf-8") as out:
+        count = write_rows(out, rows, 2, times, writer.when._get_xf_index(), writer.quoted._get_xf_index())
     sheet.autofilter(0, 0, max(count, 1), len(columns) - 1)
-
-
+    return Rows(member, path, count, len(columns))
