@@ -131,7 +131,7 @@ def _summary_sheet(
     writer: _Writer, sheet: Worksheet, summary: Summary, tables: Sequence[QuestionTable], names: Sequence[str],
     _: Translate,
 ) -> None:
-    sheet.set_column(0, 0, 22)
+    sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 60)
     sheet.set_column(2, 4, 16)
     writer.text(sheet, 0, 0, summary.title, writer.title)
@@ -206,6 +206,7 @@ def _bar_chart(book: xlsxwriter.Workbook, name: str, table: QuestionTable, chart
     })
     bars.set_title({"name": table.question.text[:250], "name_font": {"size": 12}})
     bars.set_y_axis({"reverse": True})
+    bars.set_x_axis({"min": 0, "num_format": "0"})
     bars.set_legend({"none": True})
     return bars
 
