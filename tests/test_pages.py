@@ -496,7 +496,9 @@ def _used_messages() -> set[str | tuple[str, str]]:
         for _, message, _, _ in extract_from_file(jinja2.ext.babel_extract, str(template), options={"trimmed": "true"}):
             found.add(message if isinstance(message, str) else (message[0], message[1]))
     keywords: dict[str, Any] = {"_": None, "gettext": None, "ngettext": (1, 2), "plural_forms": (1, 2)}
-    for module in sorted((ROOT / "livepoll" / "web").glob("pages*.py")):
+    modules = [*(ROOT / "livepoll" / "web").glob("pages*.py"), ROOT / "livepoll" / "web" / "api_documents.py",
+               *(ROOT / "livepoll" / "documents").glob("*.py")]  # documents are in the session's language
+    for module in sorted(modules):
         for _, message, _, _ in extract_from_file("python", str(module), keywords=keywords):
             found.add(message if isinstance(message, str) else (message[0], message[1]))
     return found
