@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -326,3 +327,32 @@ async def test_without_the_pdf_extra_the_server_runs_and_says_503(bare_server: S
             assert "livepoll[pdf]" in answer.json()["message"]
         for name in ("results.xlsx", "questions/q1/chart.svg"):
             assert (await api.get(f"/api/v1/sessions/{code}/{name}", headers=auth)).status_code == 200
+
+
+# Pure parts ----------------------------------------------------------------------------------------------------
+
+
+def test_sheet_names_are_valid_whatever_the_question_text() -> None:
+    from livepoll.documents.workbook import sheet_names
+    from livepoll.kinds import make_question
+
+    texts = ["[Summary]", "Q&A?", "'quoted' / slashes \\ and : colons *", "Ж" * 80, "Ж" * 80, " ? ", "x" * 500]
+    tables = [SimpleNamespace(number=n, question=make_question(n, text, ["a", "b"]))
+              for n, text in enumerate(texts, start=1)]
+    names = sheet_names(tables)  # type: ignore[arg-type]
+    assert len({n.casefold() for n in [*names, "summary", "responses", "q&a"]}) == len(names) + 3
+    for name in names:
+        assert 0 < len(name) <= 31 and not SHEET_NAME_FORBIDDEN.search(name) and "'" not in name, name
+    assert names[0] == "1 Summary" and names[3] == "4 " + "Ж" * 29
+
+
+def test_long_sheet_rows_escape_text_and_defuse_formulas() -> None:
+    from livepoll.documents.sheetxml import write_rows
+
+    out = io.StringIO()
+    count = write_rows(out, [("=1+1", "<b>&\x07", 3, 1_763_942_400.0, None)], 2, (3,), time_style=7, quote_style=9)
+    xml = out.getvalue()
+    assert count == 1
+    assert '<c s="9" t="inlineStr"><is><t xml:space="preserve">=1+1</t></is></c>' in xml
+    assert "&lt;b&gt;&amp;</t>" in xml and "\x07" not in xml
+    assert '<c s="7"><v>45985.0</v></c><c/>' in xml  # 2025-11-24 00:00 UTC as an Excel serial day
