@@ -51,6 +51,7 @@ BALLOTS: list[list[dict[str, Any]]] = [
     [{"question": "q1", "choices": ["o1"]},
      {"question": "q6", "choices": ["o1"]}],
 ]
+LONGEST_TITLE = ("Partnerstwo w zarządzaniu migracją — webinar dla urzędów i organizacji pozarządowych " * 3)[:200]
 QA_TEXT = "Kiedy następne spotkanie? Коли наступна зустріч?"
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 A4_POINTS = (595.28, 841.89)
@@ -99,6 +100,10 @@ def documents(server: ServerProcess) -> Iterator[Documents]:
                 found.files[f"q{n}.{image}"] = host.get(f"{api}/questions/q{n}/chart.{image}", headers=auth)
         found.files["q9.svg"] = host.get(f"{api}/questions/q9/chart.svg", headers=auth)
         found.files["anonymous.xlsx"] = host.get(f"{api}/results.xlsx")
+        longest = host.post("/api/v1/sessions", headers=LivepollClient.admin_headers(), json={
+            "title": LONGEST_TITLE, "questions": QUESTIONS[:1]}).json()
+        found.files["longest poster.pdf"] = host.get(f"/api/v1/sessions/{longest['code']}/poster.pdf",
+                                                     headers={"Authorization": f"Bearer {longest['host_key']}"})
         with httpx.Client(base_url=server.base_url, trust_env=False, timeout=60, follow_redirects=True) as browser:
             for page in ("report", "poster"):
                 found.files[page] = browser.get(f"/host/{code}/{page}", params={"key": key})
@@ -267,6 +272,9 @@ def test_poster_pdf_is_one_a4_page_whose_qr_code_opens_the_session(documents: Do
     subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(pdf), str(tmp_path / "poster")], check=True)
     decoded = zxingcpp.read_barcodes(Image.open(tmp_path / "poster.png"))
     assert [d.text for d in decoded] == [documents.join]
+    longest = tmp_path / "longest.pdf"
+    longest.write_bytes(documents.ok("longest poster.pdf"))
+    assert len(_pdf_pages(longest)) == 1  # a title at the longest allowed still leaves it one page
     poster = documents.files["poster"]
     assert poster.status_code == 200 and "<svg" in poster.text and grouped in poster.text
 
