@@ -17,8 +17,9 @@ Translate = Callable[[str], str]
 
 # Words a word cloud's chart shows (the table lists them all).
 MAX_CHART_WORDS = 15
-# Entries (open text, "other" texts, Q&A) a report lists per question; the workbook has them all.
+# Entries (open text, "other" texts, Q&A) and words a report lists per question; the workbook has them all.
 MAX_LISTED_ENTRIES = 300
+MAX_PRINTED_WORDS = 100
 
 
 class Line(NamedTuple):
@@ -67,7 +68,7 @@ class QuestionTable:
     voters: int
     unit: str  # the heading of the number column: votes, points, count
     lines: tuple[Line, ...]
-    printed: tuple[Line, ...]  # the lines a report prints: not the words the host hid, no open entries
+    printed: tuple[Line, ...]  # what a report prints: no words the host hid (100 at most), no open entries
     chart: Chart
     entries: tuple[str, ...]  # open-text entries or "other" texts on screens (visible), oldest first
     notes: tuple[str, ...]  # averages of a scale's statements, average places of a ranking
@@ -110,7 +111,7 @@ def _table(number: int, question: Question, view: ResultsView, kind_name: str, _
     elif kind is QuestionKind.WORDCLOUD:
         unit = _("Count")
         shown = {str(w["key"]) for w in _dicts(results.get("words"))}
-        printed = tuple(line for line in lines if line.item_id in shown)
+        printed = tuple(line for line in lines if line.item_id in shown)[:MAX_PRINTED_WORDS]
         chart = _bars(printed[:MAX_CHART_WORDS], lambda line: f"{line.votes}", ())
     elif kind is QuestionKind.RANKING:
         unit = _("Points")
