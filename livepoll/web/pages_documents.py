@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from livepoll import exports, i18n
+from livepoll.backends.base import BackendUnavailable
 from livepoll.documents.charts import chart_svg
 from livepoll.documents.tables import Entries, QuestionTable, question_tables, visible_questions
 from livepoll.model import Response as Ballot, Session, group_join_code
@@ -25,7 +26,7 @@ from livepoll.resources import static_dir
 from livepoll.web.downloads import in_export_language
 from livepoll.web.pages_base import Page, environment
 from livepoll.web.pages_create import kind_names
-from livepoll.web.pages_host import _host_page, _join_display  # the host door of every host page
+from livepoll.web.pages_host import _host_page, _join_display, _unavailable  # what every host page uses
 from livepoll.web.state import credentials_of, polls_of
 
 STYLESHEET = "documents.css"
@@ -128,7 +129,10 @@ async def report_page(request: Request) -> Response:
     found = await _host_page(request, page, "/host/{code}/report")
     if isinstance(found, Response):
         return found
-    gathered = await gather(request, found)
+    try:
+        gathered = await gather(request, found)
+    except BackendUnavailable:
+        return _unavailable(page)
     page = document_page(request, gathered.lang)
     context = await asyncio.to_thread(report_context, page, gathered)
     return page.render("report.html", context)
