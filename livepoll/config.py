@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For/-Proto are believed: comma-separated addresses or networks, or "*".
     # Empty: nobody's (a client could otherwise pick the address the join-code limiter counts).
     forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
+    # Documents (workbook, PDF, PNG) built at once; each takes a core for up to seconds, more requests wait.
+    document_renders: int = Field(default=2, ge=1, le=16)
     # Words and phrases blocked on top of the shipped pl/uk/en lists (livepoll/blocklist.py has the format).
     blocklist_file: Path | None = None
 

@@ -13,7 +13,7 @@ from livepoll.frames import Standing
 from livepoll.model import PollError, SessionMode, group_join_code
 from livepoll.qr import join_link, qr_svg
 from livepoll.shapes import public_question, results_of
-from livepoll.web import api_edit, doors
+from livepoll.web import api_documents, api_edit, doors
 from livepoll.web.api_common import (
     created_response,
     host_session,
@@ -333,4 +333,5 @@ routes: list[BaseRoute] = [
     Route(f"/api/v1/sessions/{CODE}/qa/{{question:str}}/upvote", qa_upvote, methods=["POST", "DELETE"]),
     Route(f"/api/v1/sessions/{CODE}/qa/{{question:str}}/control", qa_control, methods=["POST"]),
     *api_edit.routes,
+    *api_documents.routes,
 ]

@@ -165,6 +165,15 @@ EDIT_ERRORS: Mapping[int, Answer] = {
     415: NOT_JSON,
 }
 SESSION = "/api/v1/sessions/{code}"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BINARY: Schema = {"type": "string", "format": "binary"}
+DOCUMENT_HEADERS = {"Content-Disposition": "`attachment; filename=\"livepoll-<code>-<title>-<name>.<ext>\"`"}
+IMAGE_HEADERS = {"Content-Disposition": "`inline; filename=\"livepoll-<code>-<title>-<question>-chart.<ext>\"`"}
+PDF_UNAVAILABLE = refusal("The optional PDF renderer (WeasyPrint and the system's Pango, extra `pdf`) is not "
+                          "installed, or the store did not answer in time", "pdf_unavailable", "unavailable",
+                          headers=RETRY_AFTER)
+NO_QUESTION = refusal("No such session (administrators; others get 403), or no such question", "not_found",
+                      "unknown_question")
 
 
 # The routes (api.py, openapi.py and app.py's probes) -----------------------------------------------------------
@@ -432,6 +441,47 @@ OPERATIONS: tuple[Operation, ...] = (
                     "the text of words, entries and `other`.", CSV_HEADERS),
          **HOST_ERRORS},
         query=(DELIMITER, EXPORT_LANG),
+    ),
+    Operation(
+        "GET", f"{SESSION}/results.xlsx", "exportWorkbook",
+        "Results as an Excel workbook: Summary, a sheet per question with a native chart, Responses, Q&A", HOST,
+        {200: Media(XLSX, "Sheets `Summary`, one per question (`<n> <question text>`, at most 31 characters; its "
+                    "rows of export.csv and a chart), `Responses` (the rows of responses.csv, `answered_at` an "
+                    "Excel date-time in UTC) and `Q&A` when the session has Q&A.", DOCUMENT_HEADERS,
+                    schema=BINARY),
+         **HOST_ERRORS},
+        query=(EXPORT_LANG,),
+    ),
+    Operation(
+        "GET", f"{SESSION}/report.pdf", "reportPdf",
+        "The printable results report as PDF (A4; a page per question with its chart)", HOST,
+        {200: Media("application/pdf", "The report of /host/{code}/report.", DOCUMENT_HEADERS, schema=BINARY),
+         **HOST_ERRORS, 503: PDF_UNAVAILABLE},
+        query=(EXPORT_LANG,),
+    ),
+    Operation(
+        "GET", f"{SESSION}/poster.pdf", "posterPdf",
+        "A one-page A4 join poster: title, QR code, address, grouped code, instructions in pl/uk/en", HOST,
+        {200: Media("application/pdf", "The poster of /host/{code}/poster.", DOCUMENT_HEADERS, schema=BINARY),
+         **HOST_ERRORS, 503: PDF_UNAVAILABLE},
+        query=(EXPORT_LANG,),
+    ),
+    Operation(
+        "GET", f"{SESSION}/questions/{{question_id}}/chart.svg", "chartSvg",
+        "The current chart of one question as SVG (960 px wide)", HOST,
+        {200: Media("image/svg+xml", "Bars (choice, quiz, ranking, word cloud: its 15 most frequent words), a "
+                    "stacked distribution (scale) or the newest entries (open text).", IMAGE_HEADERS),
+         **HOST_ERRORS, 404: NO_QUESTION},
+        query=(EXPORT_LANG,),
+    ),
+    Operation(
+        "GET", f"{SESSION}/questions/{{question_id}}/chart.png", "chartPng",
+        "The current chart of one question as PNG (twice the SVG's size: 1920 px wide)", HOST,
+        {200: Media("image/png", "The chart of chart.svg, rasterised.", IMAGE_HEADERS, schema=BINARY),
+         **HOST_ERRORS, 404: NO_QUESTION,
+         503: refusal("The optional PNG renderer (CairoSVG, extra `pdf`) is not installed, or the store did not "
+                      "answer in time", "png_unavailable", "unavailable", headers=RETRY_AFTER)},
+        query=(EXPORT_LANG,),
     ),
     Operation(
         "GET", f"{SESSION}/qr.svg", "qrCode", "QR code of the join link", PUBLIC,

@@ -23,7 +23,7 @@ from livepoll.live_frames import timer
 from livepoll.model import PollError, Session, ballot_fields, normalize_join_code
 from livepoll.questions import Question, QuestionKind
 from livepoll.shapes import dump_public, dump_results, public_question, results_of
-from livepoll.web import doors, pages_admin, pages_host, pages_qa
+from livepoll.web import doors, pages_admin, pages_documents, pages_host, pages_qa
 from livepoll.web.limits import TooManyAttempts
 from livepoll.web.pages_ballots import (
     MAX_PHONE_ENTRIES,
@@ -305,6 +305,7 @@ routes: list[BaseRoute] = [
     Route("/", enter_code, methods=["GET"]),
     *pages_admin.routes,  # /host, /host/logout, /host/sessions: before /host/{code}
     *pages_host.routes,
+    *pages_documents.routes,
     Route("/{code}", participant, methods=["GET"]),
     Route("/{code}/vote", vote_form, methods=["POST"]),
     Route("/{code}/nickname", nickname_form, methods=["POST"]),

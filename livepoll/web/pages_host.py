@@ -37,7 +37,7 @@ from livepoll.web.schemas import ControlIn
 from livepoll.web.state import credentials_of, polls_of
 
 
-def _join_display(request: Request) -> str:
+def join_display(request: Request) -> str:
     """The join address as people type it: no scheme, no trailing slash."""
     base = credentials_of(request).base_url(request)
     parts = urlsplit(base)
@@ -182,7 +182,7 @@ async def control_panel(request: Request) -> Response:
         "session": session,
         "join_url": join_link(base, code, token),
         "qr_url": qr_path(code, token),
-        "join_display": _join_display(request),
+        "join_display": join_display(request),
         "host_link": None if host_key is None else f"{base}/host/{code}?key={host_key}",
         "present_link": None if host_key is None else f"{base}/present/{code}?key={host_key}",
         "results": initial,
@@ -252,7 +252,7 @@ async def presenter(request: Request) -> Response:
         "session": session,
         "join_url": join_link(credentials.base_url(request), session.code, token),
         "qr_url": qr_path(session.code, token),
-        "join_display": _join_display(request),
+        "join_display": join_display(request),
         "results": initial,
         "config": presenter_config(page, {"code": session.code, "lang": page.lang,
                                           "questions": _questions_config(session), "initial": initial},
