@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import re
+import string
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -328,7 +330,9 @@ async def test_host_adds_a_polish_and_ukrainian_question_and_a_ukrainian_phone_v
 async def test_host_list_shows_local_times_and_filters_as_one_types(
     browser: Any, api: LivepollClient, server: ServerProcess
 ) -> None:
-    for title in ("Spotkanie Alfa 5521", "Spotkanie Beta 5521"):
+    # A word no join code or other test's title holds (the server is shared; codes are digits).
+    mark = "".join(random.choices(string.ascii_lowercase, k=8))
+    for title in (f"Spotkanie Alfa {mark}", f"Spotkanie Beta {mark}"):
         await api.create_session(title, QUESTIONS)
     context = await browser.new_context(locale="en-US", timezone_id="Europe/Warsaw")
     page = await context.new_page()
@@ -337,14 +341,14 @@ async def test_host_list_shows_local_times_and_filters_as_one_types(
     await page.goto(server.url("/host?lang=en"))
     await page.fill("#token", ADMIN_TOKEN)
     await page.click("button[type=submit]")
-    await page.goto(server.url("/host?q=5521"))
+    await page.goto(server.url(f"/host?q={mark}"))
     rows = page.locator("#sessions-table tbody tr")
     assert await rows.count() == 2
     created = rows.first.locator("time").first
     await page.wait_for_function("() => document.querySelector('time.local-time').title.endsWith('UTC')")
     shown = await created.text_content() or ""
     assert "UTC" not in shown and shown.strip()
-    await page.fill("#session-search", "beta 5521")
+    await page.fill("#session-search", f"beta {mark}")
     visible = "#sessions-table tbody tr:not([hidden])"
     await page.wait_for_function(f"() => document.querySelectorAll('{visible}').length === 1")
     assert "Beta" in (await page.locator(visible).text_content() or "")

@@ -22,8 +22,15 @@ def head_timeout() -> float:
     return load_settings().head_timeout
 
 
+# uvloop (libuv) runs due timers before it reads the sockets that became readable meanwhile: on a loop that
+# fell behind, a head that arrived in time would lose to its own deadline. The deadline is therefore looked
+# at twice, this long apart, with the sockets read in between.
+HEAD_RECHECK = 0.1
+
+
 class HeadTimeoutProtocol(HttpToolsProtocol):
     _head_timer: asyncio.TimerHandle | None = None
+    _head_rechecked = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -50,8 +57,14 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+        self._head_rechecked = False
 
     def _head_timed_out(self) -> None:
+        if not self._head_rechecked:
+            self._head_rechecked = True
+            self._head_timer = self.loop.call_later(HEAD_RECHECK, self._head_timed_out)
+            return
         self._head_timer = None
+        self._head_rechecked = False
         if not self.transport.is_closing():
             self.transport.close()
