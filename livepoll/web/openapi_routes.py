@@ -155,9 +155,9 @@ EXPORT_LANG: Schema = {
     "name": "lang",
     "in": "query",
     "required": False,
-    "description": "pl, uk or en: the texts in this language where the session has them (default: the "
-    "session's default language).",
-    "schema": {"type": "string", "enum": ["pl", "uk", "en"]},
+    "description": "pl, uk or en: the texts in this language where the session has them; anything else (or "
+    "nothing) means the session's default language, as for the pages' `?lang=`.",
+    "schema": {"type": "string", "examples": ["uk"]},
 }
 EDIT_ERRORS: Mapping[int, Answer] = {
     408: TOO_SLOW,
