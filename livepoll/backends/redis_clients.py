@@ -43,8 +43,10 @@ CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 SCHEMES = SINGLE_SCHEMES + SENTINEL_SCHEMES + CLUSTER_SCHEMES
 DEFAULT_PORT = 6379
 DEFAULT_SENTINEL_PORT = 26379
-# Connections per cluster node for commands (redis-py's cluster pools refuse past this, they do not wait).
-CLUSTER_CONNECTIONS_PER_NODE = 128
+# redis-py's cluster pools refuse a command past their size instead of waiting: the commands and pipelines
+# in flight at once are bounded by a semaphore (`max_connections`, as the single pool is), and each node's
+# pool has room for all of them plus some.
+CLUSTER_SPARE_CONNECTIONS = 8
 # A node's shard-channel connection that has not answered a PING for this long is taken as dead.
 SHARD_PING_INTERVAL = 5.0
 
@@ -148,7 +150,7 @@ def connect(
         return client, subscriber
     # The backend uses only commands a Redis and a RedisCluster share: typed as Redis, it stays unchanged.
     return (
-        cast(Redis, ShardedCluster(where, auth, options(1), CLUSTER_CONNECTIONS_PER_NODE)),
+        cast(Redis, ShardedCluster(where, auth, options(1), max_connections)),
         cast(Redis, ShardedCluster(where, auth, options(0), 4)),
     )
 
@@ -174,17 +176,20 @@ class ShardedCluster(RedisCluster):
     SSUBSCRIBE on the node of each channel (`ShardedPubSub`); `pipeline(transaction=True)` runs on that
     node (`SlotTransaction`)."""
 
-    def __init__(
-        self, where: Topology, auth: dict[str, Any], options: dict[str, Any], connections_per_node: int
-    ) -> None:
+    def __init__(self, where: Topology, auth: dict[str, Any], options: dict[str, Any], concurrency: int) -> None:
         self.node_options = {**options, **auth, "ssl": where.tls}
+        self.in_flight = asyncio.Semaphore(concurrency)
         super().__init__(
             startup_nodes=[ClusterNode(host, port) for host, port in where.hosts],
-            max_connections=connections_per_node,
+            max_connections=concurrency + CLUSTER_SPARE_CONNECTIONS,
             **{k: v for k, v in self.node_options.items() if k != "retry"},
             retry=options.get("retry"),
         )
         self._node_clients: dict[str, Redis] = {}
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self.in_flight:
+            return await super().execute_command(*args, **kwargs)
 
     async def script_load(self, script: str) -> str:  # type: ignore[override]
         return await super().script_load(sharded(script))
@@ -237,6 +242,12 @@ class ShardedPipeline(ClusterPipeline):
 
     def publish(self, channel: str, message: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         return self.spublish(channel, message)
+
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> list[Any]:
+        cluster = self.cluster_client
+        assert isinstance(cluster, ShardedCluster)
+        async with cluster.in_flight:
+            return await super().execute(raise_on_error, allow_redirections)
 
     def eval(self, script: str, numkeys: int, *keys_and_args: Any) -> Any:
         return self.execute_command("EVAL", sharded(script), numkeys, *keys_and_args)
