@@ -372,7 +372,7 @@ class ShardedPubSub:
         try:
             while True:
                 if not pubsub.subscribed:
-                    await asyncio.sleep(0.01)  # its first SSUBSCRIBE is on the way
+                    await asyncio.sleep(0.05)  # its first SSUBSCRIBE is on the way, or its last was undone
                     continue
                 message = await pubsub.get_message(timeout=None)
                 if message is None:
@@ -396,6 +396,9 @@ class ShardedPubSub:
         while True:
             await asyncio.sleep(SHARD_PING_INTERVAL)
             for name, (_client, pubsub) in list(self._nodes.items()):
+                if not pubsub.subscribed:  # its last channel was unwatched: nothing to lose, nothing read
+                    self._answered[name] = time.monotonic()
+                    continue
                 if time.monotonic() - self._answered.get(name, 0.0) > 2 * SHARD_PING_INTERVAL + 1:
                     self._messages.put_nowait(RedisConnectionError(f"cluster node {name} stopped answering"))
                     return
