@@ -19,9 +19,6 @@ from support.redis_topologies import SentinelSet
 from support.server import LivepollClient, ServerProcess
 from support.waiting import wait_until
 
-from livepoll.backends.redis_clients import topology
-from livepoll.backends.redis_layout import redacted_url
-
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(120)]
 
 REDIS_TIMEOUT = 1.0  # LIVEPOLL_REDIS_TIMEOUT
@@ -115,25 +112,3 @@ async def test_primary_killed_during_a_vote_burst_fails_over_without_losing_an_a
             expected[choice] += 1
         assert voters_counted == VOTERS
         assert votes == expected
-
-
-@pytest.mark.parametrize(
-    ("url", "kind", "hosts", "service"),
-    [
-        ("redis+sentinel://a:26379,b:26380/mymaster", "sentinel", (("a", 26379), ("b", 26380)), "mymaster"),
-        ("redis+sentinel://:pw@a,b/mymaster/2", "sentinel", (("a", 26379), ("b", 26379)), "mymaster"),
-        ("redis+cluster://a:7000,b:7001", "cluster", (("a", 7000), ("b", 7001)), ""),
-        ("redis://127.0.0.1:6379/0", "single", (), ""),
-    ],
-)
-def test_url_forms(url: str, kind: str, hosts: tuple[tuple[str, int], ...], service: str) -> None:
-    found = topology(url)
-    assert (found.kind, found.hosts, found.service) == (kind, hosts, service)
-
-
-def test_passwords_are_redacted_in_every_url_form() -> None:
-    assert redacted_url("redis+sentinel://:pw@a:1,b:2/m?sentinel_password=s") == (
-        "redis+sentinel://:***@a:1,b:2/m?sentinel_password=***"
-    )
-    assert redacted_url("redis+cluster://u:pw@a:1,b:2") == "redis+cluster://u:***@a:1,b:2"
-    assert redacted_url("redis://h:6379/0") == "redis://h:6379/0"
