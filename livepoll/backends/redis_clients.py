@@ -138,7 +138,8 @@ def connect(
             "decode_responses": True,
         }
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
-            where.hosts, sentinel_kwargs=sentinel_options, db=where.db, ssl=where.tls, **auth)
+            where.hosts, sentinel_kwargs=sentinel_options, db=where.db, ssl=where.tls, **auth
+        )
         client = sentinel.master_for(
             where.service,
             connection_pool_class=BlockingSentinelPool,
@@ -157,7 +158,13 @@ def connect(
 
 class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """Sentinel's pool (connections to whichever node is the primary now) that waits for a free connection
-    past its size, as the single-Redis pool does."""
+    past its size, as the single-Redis pool does; closing it closes the connections to the sentinels too."""
+
+    async def disconnect(self, inuse_connections: bool = True) -> None:
+        await super().disconnect(inuse_connections)
+        if inuse_connections:  # closed for good (a new primary only drops the idle connections)
+            for sentinel in self.sentinel_manager.sentinels:
+                await sentinel.aclose()
 
 
 # Cluster -------------------------------------------------------------------------------------------------
