@@ -250,10 +250,12 @@ class ShardedPipeline(ClusterPipeline):
     def publish(self, channel: str, message: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         return self.spublish(channel, message)
 
+    def __init__(self, cluster: ShardedCluster) -> None:
+        super().__init__(cluster)
+        self._in_flight = cluster.in_flight
+
     async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> list[Any]:
-        cluster = self.cluster_client
-        assert isinstance(cluster, ShardedCluster)
-        async with cluster.in_flight:
+        async with self._in_flight:
             return await super().execute(raise_on_error, allow_redirections)
 
     def eval(self, script: str, numkeys: int, *keys_and_args: Any) -> Any:
