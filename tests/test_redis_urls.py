@@ -7,7 +7,8 @@ from importlib import resources
 
 import pytest
 
-from livepoll.backends.redis_clients import sharded, topology
+from livepoll.backends.redis_clients import topology
+from livepoll.backends.redis_cluster import sharded
 from livepoll.backends.redis_layout import redacted_url
 from livepoll.config import ConfigError, load_settings
 
