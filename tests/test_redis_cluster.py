@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import websockets
 from support.redis_server import RedisServer
-from support.redis_topologies import Cluster
+from support.redis_topologies import Cluster, run_cli
 from support.server import LivepollClient, ServerProcess
 from test_scale_out import MARGIN, next_frame
 
@@ -102,3 +102,25 @@ async def test_presenter_on_one_process_sees_ballots_cast_on_the_other(
                 assert (await voter.vote(code, "q1", ["o2"])).status_code == 200
                 frame = await next_frame(presenter, lambda f: f.get("voters") == 1, 1.0 + MARGIN)
                 assert {o["id"]: o["votes"] for o in frame["question"]["options"]}["o2"] == 1
+
+
+async def test_guess_budgets_and_a_lost_session_run_on_the_cluster(
+    cluster: Cluster, pair: tuple[ServerProcess, ServerProcess]
+) -> None:
+    """The scripts the tests above do not reach: an unknown code spends the address's guess budget (a 404,
+    not a cross-slot error), and a session whose keys the cluster lost is rebuilt, with zero tallies, by the
+    process that knew it."""
+    a, _b = pair
+    assert a.redis_prefix is not None
+    async with LivepollClient(a) as api:
+        code, key, _ = await api.create_session()
+        unknown = await api.participant().get(f"/api/v1/sessions/{(int(code) + 1) % 10**len(code):0{len(code)}d}")
+        assert unknown.status_code == 404, unknown.text
+        voter = api.participant()
+        await voter.join(code)
+        assert (await voter.vote(code, "q1", ["o1"])).status_code == 200
+        keys = SessionKeys(a.redis_prefix, code)
+        node = await asyncio.to_thread(cluster.node_of, keys.state)
+        assert await asyncio.to_thread(run_cli, node.port, "DEL", keys.state, keys.definition) == b"2\n"
+        await api.participant().join(code)
+        assert await api.votes(code, key) == ({"o1": 0, "o2": 0, "o3": 0}, 0)
