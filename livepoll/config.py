@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     secret: str | None = None
     redis_url: str | None = None
+    # A redis:// URL names one node of a Redis Cluster (the same as a redis+cluster:// URL).
+    redis_cluster: bool = False
+    # After each batch of ballots the writer waits (WAIT) until this many replicas have it before it
+    # acknowledges; 0: an acknowledgement means the primary has it (docs/deploy.md says what each promises).
+    redis_wait_replicas: int = Field(default=0, ge=0, le=16)
     redis_prefix: str = "lp"
     # A ballot that Redis has not stored within this many seconds fails with a retryable error.
     redis_timeout: float = Field(default=1.0, gt=0, le=30)
@@ -82,9 +87,21 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        from livepoll.backends.redis_clients import topology
+
+        topology(value)  # raises ValueError naming what is wrong
         return value
+
+    @model_validator(mode="after")
+    def _wait_needs_one_primary(self) -> Settings:
+        if self.redis_url and self.redis_wait_replicas:
+            from livepoll.backends.redis_clients import topology
+
+            if topology(self.redis_url, self.redis_cluster).kind == "cluster":
+                raise ValueError(
+                    "LIVEPOLL_REDIS_WAIT_REPLICAS needs one primary (redis:// or redis+sentinel://), not a Cluster"
+                )
+        return self
 
     @field_validator("blocklist_file", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.redis_server import RedisServer, RedisServerMissing
+from support.redis_topologies import Cluster
 from support.stores import tallies
 from support.waiting import eventually, stays, wait_until
 
@@ -38,7 +39,8 @@ from livepoll.questions import Question
 NOTICE_WAIT = 10.0
 # Proving that something did *not* happen: a short bounded wait.
 QUIET_WAIT = 0.3
-BACKENDS = ["embedded", "redis"]
+# "cluster": the Redis backend on a three-primary Redis Cluster (fault-marked: it starts its own servers).
+BACKENDS = ["embedded", "redis", pytest.param("cluster", marks=pytest.mark.fault)]
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +53,13 @@ def contract_redis() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def contract_cluster() -> Iterator[Cluster]:
+    """A three-primary Redis Cluster of this suite's own."""
+    with Cluster() as cluster:
+        yield cluster
 
 
 class Store:
@@ -73,8 +82,7 @@ class Store:
         else:
             from livepoll.backends.redis import RedisBackend
 
-            server: RedisServer = self.request.getfixturevalue("contract_redis")
-            backend = RedisBackend(server.url, prefix=self.prefix, timeout=1.0)
+            backend = RedisBackend(self.redis_url, prefix=self.prefix, timeout=1.0)
         await backend.start()
         self.opened.append(backend)
         await wait_until(lambda: backend.health().ready, "the backend to become ready")
@@ -82,6 +90,9 @@ class Store:
 
     @property
     def redis_url(self) -> str:
+        if self.kind == "cluster":
+            cluster: Cluster = self.request.getfixturevalue("contract_cluster")
+            return cluster.url
         server: RedisServer = self.request.getfixturevalue("contract_redis")
         return server.url
 
@@ -89,14 +100,20 @@ class Store:
         """Wait until `subscribers` processes get the notices of `code`. On Redis `watch()` sends SUBSCRIBE
         without waiting for Redis to take it, so this waits until Redis lists that many subscribers on the
         session's channel; in-process notices reach a watcher from the moment `watch()` returns."""
-        if self.kind != "redis":
+        if self.kind == "embedded":
             return
         from redis.asyncio import Redis
 
         channel = SessionKeys(self.prefix, code).notices
-        async with Redis.from_url(self.redis_url, decode_responses=True) as raw:
+        url = self.redis_url
+        if self.kind == "cluster":  # a shard channel, on the node that owns its slot
+            cluster: Cluster = self.request.getfixturevalue("contract_cluster")
+            url = cluster.node_of(channel).url
+        async with Redis.from_url(url, decode_responses=True) as raw:
 
             async def listed() -> bool:
+                if self.kind == "cluster":
+                    return dict(await raw.pubsub_shardnumsub(channel)).get(channel, 0) == subscribers
                 return dict(await raw.pubsub_numsub(channel)).get(channel, 0) == subscribers
 
             await wait_until(listed, f"{subscribers} subscriber(s) on {channel}")

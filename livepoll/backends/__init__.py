@@ -18,6 +18,8 @@ def open_backend(settings: Settings) -> Backend:
             prefix=settings.redis_prefix,
             timeout=settings.redis_timeout,
             retention_seconds=settings.retention_seconds,
+            cluster=settings.redis_cluster,
+            wait_replicas=settings.redis_wait_replicas,
         )
     from livepoll.backends.embedded import EmbeddedBackend
 

@@ -20,12 +20,12 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from livepoll.backends import redis_layout as layout, redis_presence
+from livepoll.backends import redis_clients, redis_layout as layout, redis_presence
 from livepoll.backends.base import (
     QUESTION_GATE,
     Backend,
@@ -90,9 +90,12 @@ class RedisBackend(Backend):
         *,
         probe_interval: float | None = DEFAULT_PROBE_INTERVAL,
         max_pending: int = MAX_PENDING_BALLOTS,
+        cluster: bool = False,
+        wait_replicas: int = 0,
     ) -> None:
         """`timeout` bounds every Redis call and every ballot (from cast to acknowledgement);
-        `probe_interval` is how often the notice listener checks its subscription (None: never)."""
+        `probe_interval` is how often the notice listener checks its subscription (None: never); `url` may
+        name a Sentinel set or a Cluster (redis_clients.py); `wait_replicas`: see BallotWriter."""
         super().__init__()
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
@@ -106,6 +109,8 @@ class RedisBackend(Backend):
         self._ttl_ms = max(1000, int(retention_seconds * 1000))
         self._index = f"{prefix}:sessions"
         self._max_pending = max_pending
+        self._cluster = cluster
+        self._wait_replicas = wait_replicas
         self._scripts = {name: Script(name) for name in ("create", "control", "delete", "restore")}
         self._client: Redis | None = None
         self._subscriber: Redis | None = None
@@ -138,13 +143,10 @@ class RedisBackend(Backend):
         # error. One immediate retry on a broken connection (a pooled socket that died with a restarted
         # Redis), none on a timeout, whose budget is spent. A retried ballot pipeline cannot count a ballot
         # twice: the ballot script is idempotent per voter (the same ballot again answers `unchanged`).
-        pool = BlockingConnectionPool.from_url(
-            self._url, max_connections=MAX_CONNECTIONS, timeout=self.timeout, **self._pool_options(1)
-        )
-        self._client = Redis.from_pool(pool)
         # The listener rebuilds its connection itself on any error: redis-py must not reconnect behind it.
-        self._subscriber = Redis.from_pool(
-            ConnectionPool.from_url(self._url, max_connections=4, **self._pool_options(0))
+        self._client, self._subscriber = redis_clients.connect(
+            self._url, cluster=self._cluster, max_connections=MAX_CONNECTIONS, timeout=self.timeout,
+            options=self._pool_options,
         )
         self._writer = BallotWriter(
             self._redis,
@@ -155,6 +157,7 @@ class RedisBackend(Backend):
             announce=self._announce,
             failed=self._failed,
             succeeded=self._succeeded,
+            wait_replicas=self._wait_replicas,
         )
         self._listener = NoticeListener(
             self._subscriber,

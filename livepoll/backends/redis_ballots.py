@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from livepoll.backends.base import BackendUnavailable
+from livepoll.backends.redis_clients import ReplicasBehind
 from livepoll.backends.redis_layout import Script, SessionKeys, ballot_args, flag
 from livepoll.model import Ballot, BallotOutcome
 from livepoll.questions import Question
@@ -61,8 +62,12 @@ class BallotWriter:
         announce: Callable[[dict[str, int], float], Awaitable[None]],
         failed: Callable[[str, BaseException], None],
         succeeded: Callable[[], None],
+        wait_replicas: int = 0,
     ) -> None:
+        """`wait_replicas` > 0: each batch ends with WAIT for that many replicas (within half the timeout),
+        and a batch they did not all confirm is refused as BackendUnavailable like a failed round trip."""
         self._client = client
+        self._wait_replicas = wait_replicas
         self._prefix = prefix
         self._script = Script("ballot")
         self._timeout = timeout
@@ -228,7 +233,12 @@ class BallotWriter:
                 pipe.evalsha(
                     self._script.sha, 4, keys.state, keys.ballots(qid), keys.tally(qid), keys.first_seen(qid), *args
                 )
+            if self._wait_replicas:
+                pipe.execute_command("WAIT", self._wait_replicas, int(self._timeout * 500))
             results = await pipe.execute(raise_on_error=False)
+            if self._wait_replicas and not (isinstance(results[-1], int) and results[-1] >= self._wait_replicas):
+                raise ReplicasBehind(f"{results.pop()!r} of {self._wait_replicas} replicas confirmed the batch")
+            results = results[: len(pending)]
             missing = []
             for members, result in zip(pending, results, strict=True):
                 if isinstance(result, NoScriptError):

@@ -22,10 +22,10 @@ Every key of a session carries its join code as a Cluster hash tag, so each scri
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
@@ -115,15 +115,15 @@ def valid_code(code: str) -> bool:
 
 
 def redacted_url(url: str) -> str:
-    """The URL without its password, for logs and health details."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+    """The URL without its password, for logs and health details (any form of redis_clients.py)."""
+    scheme, separator, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, hosts = netloc.rpartition("@")
+    path = re.sub(r"(sentinel_password=)[^&#]*", r"\1***", path)
+    if not separator or not at or ":" not in userinfo:
+        return f"{scheme}{separator}{netloc}{slash}{path}"
+    user = userinfo.partition(":")[0]
+    return f"{scheme}://{user}:***@{hosts}{slash}{path}"
 
 
 # Records -------------------------------------------------------------------------------------------------
