@@ -24,6 +24,7 @@ from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
 from websockets.asyncio.client import ClientConnection, connect
 
 UI_WAIT = 10_000  # ms: Chromium shares a loaded 2-core machine
+SHOWN_MARGIN = 1.5  # s on top of a 2 s promise, for the same reason
 WAIT = 10.0
 QUESTIONS: list[dict[str, object]] = [
     {"kind": "choice", "text": "Pierwsze pytanie", "options": ["Tak", "Nie"]},
@@ -275,7 +276,8 @@ async def test_host_adds_a_polish_and_ukrainian_question_and_a_ukrainian_phone_v
     browser: Any, api: LivepollClient, server: ServerProcess
 ) -> None:
     code, key, _ = await api.create_session("Webinar", [{"kind": "choice", "text": "Start", "options": ["a", "b"]},
-                                                        {"kind": "open", "text": "Uwagi"}])
+                                                        {"kind": "open", "text": "Uwagi"}],
+                                            present_languages=["pl", "uk"])
     problems: list[str] = []
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="pl-PL")
     page = await context.new_page()
@@ -313,14 +315,29 @@ async def test_host_adds_a_polish_and_ukrainian_question_and_a_ukrainian_phone_v
         assert time.monotonic() - started < 2.0
         await page.wait_for_selector("text=The question was deleted.", timeout=UI_WAIT)
 
+        # The shared screen (same browser: the panel's link left the host cookie) reads Polish with Ukrainian under it.
+        screen = await context.new_page()
+        await screen.goto(server.url(f"/present/{code}"))
+        await screen.wait_for_function("""() => {
+          const second = document.getElementById('question-second');
+          return document.getElementById('question-text')?.textContent.includes('Z kim chcesz') &&
+                 second && !second.hidden && second.textContent.includes('З ким ви') &&
+                 [...document.querySelectorAll('.label-second')].some(e => e.textContent.includes('місто'));
+        }""", timeout=UI_WAIT)
+
         phone = api.participant()
         seen = (await phone.get(f"/api/v1/sessions/{code}", headers={"Accept-Language": "uk-UA,uk;q=0.9"})).json()
         assert seen["question"]["text"] == "З ким ви хочете співпрацювати?"
         assert [o["label"] for o in seen["question"]["options"]] == ["місто", "НГО"]
         question = seen["question"]["id"]
+        voted = time.monotonic()
         assert (await phone.vote(code, question, [seen["question"]["options"][0]["id"]])).status_code == 200
         frame = await frame_where(ws, lambda f: f["voters"] == 1)
         assert frame["question"]["options"][0]["votes"] == 1
+        # The vote shows on the screen's chart within 2 s (plus the suite's margin for a loaded machine).
+        await screen.wait_for_function("() => /\\b1\\b/.test(document.getElementById('voters')?.textContent || '')",
+                                       timeout=UI_WAIT)
+        assert time.monotonic() - voted < 2.0 + SHOWN_MARGIN
     assert problems == []
     await context.close()
 

@@ -358,9 +358,11 @@ class LivepollClient(httpx.AsyncClient):
         max_choices: int | None = None,
         allow_change: bool | None = None,
         text: str = "Czy to działa?",
+        **fields: object,
     ) -> tuple[str, str, dict[str, object]]:
         """Create a session as admin; returns (code, host_key, the 201 body). Without `questions`, one
-        choice question is made from `text`, `options`, `max_choices` and `allow_change`."""
+        choice question is made from `text`, `options`, `max_choices` and `allow_change`; other session
+        fields of the request (e.g. `present_languages=["pl", "uk"]`) go in as keywords."""
         if questions is None:
             question: dict[str, object] = {"kind": "choice", "text": text, "options": list(options)}
             if max_choices is not None:
@@ -369,7 +371,7 @@ class LivepollClient(httpx.AsyncClient):
                 question["allow_change"] = allow_change
             questions = [question]
         response = await self.post(
-            "/api/v1/sessions", json={"title": title, "questions": questions}, headers=self.admin_headers()
+            "/api/v1/sessions", json={"title": title, "questions": questions, **fields}, headers=self.admin_headers()
         )
         assert response.status_code == 201, response.text
         body = response.json()
