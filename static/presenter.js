@@ -231,10 +231,22 @@ async function control(body) {
 
 function step(direction) {
   const index = questions.findIndex((question) => current.question && question.id === current.question.id);
+  if (listOutdated(index)) {
+    // The host added, deleted or reordered questions since this page loaded: load the list again (the
+    // address is the same; the host presses the key again on the fresh page).
+    window.location.reload();
+    return undefined;
+  }
   const next = index + direction;
   if (index === -1 && questions.length) return control({ action: "goto", question: questions[0].id });
   if (next < 0 || next >= questions.length) return undefined;
   return control({ action: "goto", question: questions[next].id });
+}
+
+function listOutdated(index) {
+  if (current.question_count === undefined) return false;
+  if (current.question_count !== questions.length) return true;
+  return Boolean(current.question) && index + 1 !== current.question_number;
 }
 
 function toggleFullscreen() {

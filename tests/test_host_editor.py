@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from playwright import async_api as playwright_api
 from support.chromium import chromium
 from support.forms import as_data, form_fields, with_fields
 from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
@@ -371,4 +372,36 @@ async def test_host_list_shows_local_times_and_filters_as_one_types(
     assert "Beta" in (await page.locator(visible).text_content() or "")
     assert (await page.text_content("#session-count") or "").strip() == "1 session"
     assert problems == []
+    await context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend_name", ["embedded"], indirect=True)
+async def test_presenter_keys_follow_questions_added_after_the_page_loaded(
+    browser: Any, api: LivepollClient, server: ServerProcess
+) -> None:
+    """The screen's → key reaches a question the host added while the screen was up (the page loads the list
+    of questions again when the frames say it changed), and ← still goes back."""
+    code, key, _ = await api.create_session("Klawisze", [{"kind": "choice", "text": "Pierwsze", "options": ["a", "b"]},
+                                                         {"kind": "choice", "text": "Drugie", "options": ["a", "b"]}])
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    page = await context.new_page()
+    await page.goto(server.url(f"/present/{code}?key={key}"))
+    await page.wait_for_function("() => document.getElementById('question-text')?.textContent === 'Pierwsze'",
+                                 timeout=UI_WAIT)
+    host = await host_client(api, code, key)
+    added = await host.post(f"/api/v1/sessions/{code}/questions", headers={"Authorization": f"Bearer {key}"},
+                            json={"kind": "choice", "text": "Dodane", "options": ["x", "y"]})
+    assert added.status_code == 201, added.text
+    await page.wait_for_function("() => /3/.test(document.body.textContent)", timeout=UI_WAIT)  # "1 / 3"
+    shows = "(t) => document.getElementById('question-text')?.textContent === t"
+    for key_name, expected in (("ArrowRight", "Drugie"), ("ArrowRight", "Dodane"), ("ArrowLeft", "Drugie")):
+        await page.keyboard.press(key_name)
+        try:
+            await page.wait_for_function(shows, arg=expected, timeout=3_000)
+        except playwright_api.TimeoutError:  # the list was outdated: the page loaded it again; press once more
+            await page.wait_for_load_state("load")
+            await page.wait_for_function("() => /3/.test(document.body.textContent)", timeout=UI_WAIT)
+            await page.keyboard.press(key_name)
+            await page.wait_for_function(shows, arg=expected, timeout=UI_WAIT)
     await context.close()
