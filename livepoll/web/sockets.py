@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from livepoll.backends.base import BackendUnavailable
 from livepoll.frames import encode_ack, encode_error
 from livepoll.live import Close, LiveHub, Role, Viewer
-from livepoll.metrics import CONNECTIONS
+from livepoll.metrics import BALLOT_OUTCOMES, CONNECTIONS
 from livepoll.model import PollError, hash_host_key
 from livepoll.polls import Polls
 from livepoll.web import doors
@@ -36,6 +36,9 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429
 # A refused door (doors.py) as a close code: 401/403 → 4403, 404 → 4404, 429 → 4429.
 CLOSE_FOR_STATUS = {401: CLOSE_FORBIDDEN, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND, 429: CLOSE_TOO_MANY}
+
+# The answer to a ballot refused by overload admission (livepoll/admission.py): sending it again is safe.
+BUSY_TEXT = "The server is busy. Send your vote again: a repeated vote is counted once."
 
 # A participant sends a ballot now and then; more messages than this per second is a broken or hostile
 # client, and so is a run of malformed messages.
@@ -96,6 +99,7 @@ async def participant_socket(ws: WebSocket) -> None:
 
 
 async def _participant_loop(ws: WebSocket, polls: Polls, code: str, voter: str) -> None:
+    admission = polls.admission
     window_start, in_window, violations = time.monotonic(), 0, 0
     while True:
         message = await ws.receive()
@@ -112,7 +116,17 @@ async def _participant_loop(ws: WebSocket, polls: Polls, code: str, voter: str) 
         if text is None:
             await ws.close(code=CLOSE_UNSUPPORTED, reason="text frames only")
             return
-        reply, ok = await _handle_vote(polls, code, voter, text)
+        if not admission.enter():
+            # Past the limit of ballots in progress: refused before any work (retryable, nothing stored);
+            # this socket reads its next message once a ballot ahead of it was answered.
+            BALLOT_OUTCOMES["unavailable"].inc()
+            await ws.send_text(encode_error(_ref_of(text), "unavailable", BUSY_TEXT))
+            await admission.room()
+            continue
+        try:
+            reply, ok = await _handle_vote(polls, code, voter, text)
+        finally:
+            admission.leave()
         violations = 0 if ok else violations + 1
         await ws.send_text(reply)
         if violations >= MAX_CONSECUTIVE_VIOLATIONS:
@@ -143,7 +157,7 @@ async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[
         where = field_path(first["loc"]) or "message"
         return encode_error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
     try:
-        await polls.vote_as(code, voter, vote.question, vote.ballot(vote.ref))
+        await polls.vote_as(code, voter, vote.question, vote.ballot(vote.ref), admitted=True)
     except PollError as exc:
         return encode_error(vote.ref, exc.code, exc.message), True
     except BackendUnavailable:
