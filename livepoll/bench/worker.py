@@ -27,6 +27,9 @@ RESTART_CODES = (1001, 1012)
 DRAIN_SECONDS = 5.0
 # Errors after which the ballot may or may not have been stored (a timeout towards the store).
 UNCERTAIN_ERRORS = frozenset({"unavailable"})
+# Seconds between a probe's toggle being seen everywhere and its next toggle (random in this range, so that
+# toggles do not lock to the presenter tick); (0, 0): back to back, each as soon as the previous one showed.
+DEFAULT_PROBE_GAP = (0.05, 0.25)
 PROBE_TIMEOUT = 5.0
 
 
@@ -54,6 +57,7 @@ class Worker:
         self.idle: deque[Participant] = deque()
         self.phase = Phase()
         self.min_interval = 0.0
+        self.probe_gap = DEFAULT_PROBE_GAP
         self.stall_started = 0.0
         self.stalled_closed_after: dict[int, float] = {}
         self.storm: Storm | None = None
@@ -245,7 +249,8 @@ class Worker:
     def _probe_schedule(self, probe: Probe) -> None:
         if self.phase.running:
             loop = asyncio.get_running_loop()
-            probe.timer = loop.call_later(self.rng.uniform(0.05, 0.25), self._probe_fire, probe)
+            low, high = self.probe_gap
+            probe.timer = loop.call_later(self.rng.uniform(low, high), self._probe_fire, probe)
 
     def _probe_fire(self, probe: Probe) -> None:
         p = probe.participant
@@ -307,6 +312,8 @@ class Worker:
         duration, rate = float(cmd["duration"]), cmd.get("rate")
         http_share = float(cmd.get("http_share", 0.0))
         self.min_interval = 1.0 / float(cmd.get("per_participant", 15.0))
+        low, high = cmd.get("probe_gap", DEFAULT_PROBE_GAP)
+        self.probe_gap = (float(low), float(high))
         self.phase = ph = Phase(running=True)
         self._stall(float(cmd.get("stall_fraction", 0.0)))
         self.idle = deque(p for p in self.participants if p.ws is not None and not p.ws.closed
