@@ -21,7 +21,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from livepoll.backends.base import BackendUnavailable
-from livepoll.backends.redis_layout import Script, SessionKeys, ballot_args, flag
+from livepoll.backends.redis_layout import Script, SessionKeys, Step, ballot_args, flag
 from livepoll.model import Ballot, BallotOutcome
 from livepoll.questions import Question
 from livepoll.tasks import cancel_and_wait
@@ -64,7 +64,7 @@ class BallotWriter:
         timeout: float,
         ttl_ms: int,
         max_pending: int,
-        announce: Callable[[dict[str, int], float], Awaitable[None]],
+        index_steps: Callable[[dict[str, float]], list[Step]],
         failed: Callable[[str, BaseException], None],
         succeeded: Callable[[], None],
     ) -> None:
@@ -74,7 +74,7 @@ class BallotWriter:
         self._timeout = timeout
         self._ttl_ms = ttl_ms
         self._max_pending = max_pending
-        self._announce = announce
+        self._index_steps = index_steps
         self._failed = failed
         self._succeeded = succeeded
         self._queue: deque[PendingBallot] = deque()
@@ -193,7 +193,8 @@ class BallotWriter:
             groups.setdefault(group, []).append(index)
         try:
             self._round_trip_started = asyncio.get_running_loop().time()
-            replies = await asyncio.wait_for(self._store(batch, list(groups.values()), now), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                replies = await self._store(batch, list(groups.values()), now)
         except REDIS_FAILURES as exc:
             self._last_round_trip_ok = False
             self._failed("ballots", exc)
@@ -205,7 +206,6 @@ class BallotWriter:
         self._succeeded()
         self.batches += 1
         outcomes: list[BallotOutcome | BackendUnavailable] = [BackendUnavailable("not stored")] * len(batch)
-        changed: dict[str, int] = {}
         for (code, *_), members in groups.items():
             reply = replies[members[0]]
             if isinstance(reply, BaseException):
@@ -216,9 +216,6 @@ class BallotWriter:
                 outcomes[index] = BallotOutcome(str(outcome))
             if int(seq):
                 self.accepted += sum(1 for r in results if r == BallotOutcome.ACCEPTED)
-                changed[code] = max(int(seq), changed.get(code, 0))
-        if changed:
-            await self._announce(changed, now)
         for item, result in zip(batch, outcomes, strict=True):
             if item.future.done():
                 continue
@@ -229,8 +226,9 @@ class BallotWriter:
 
     async def _store(self, batch: list[PendingBallot], groups: list[list[int]], now: float) -> list[Any]:
         """One script call per (session, question) group, all in one pipeline round trip (transaction=False:
-        each call is atomic on its own). A group that met NOSCRIPT did not run and is sent once more after
-        loading the script. Returns each group's reply at the index of its first ballot."""
+        each call is atomic on its own, and publishes its session's notice itself), followed in the same
+        round trip by the sessions' activity index. A group that met NOSCRIPT did not run and is sent once
+        more after loading the script. Returns each group's reply at the index of its first ballot."""
         client = self._client()
         if not self._script.sha:
             await self._script.load(client)
@@ -244,16 +242,20 @@ class BallotWriter:
                 qid = first.question.id
                 definition = "" if first.definition is None else str(first.definition)
                 args: list[str | int] = [
-                    qid, flag(first.question.allow_change), repr(now), self._ttl_ms, definition, first.gate
+                    qid, flag(first.question.allow_change), repr(now), self._ttl_ms, definition, first.gate,
+                    keys.notices,
                 ]
                 for index in members:
                     args += ballot_args(batch[index].ballot)
                 pipe.evalsha(
                     self._script.sha, 4, keys.state, keys.ballots(qid), keys.tally(qid), keys.first_seen(qid), *args
                 )
+            if pending is groups:  # the activity of the batch's sessions, once (not with a NOSCRIPT retry)
+                for step, step_args in self._index_steps(dict.fromkeys((i.code for i in batch), now)):
+                    step(pipe, *step_args)
             results = await pipe.execute(raise_on_error=False)
             missing = []
-            for members, result in zip(pending, results, strict=True):
+            for members, result in zip(pending, results[:len(pending)], strict=True):
                 if isinstance(result, NoScriptError):
                     missing.append(members)
                 else:
