@@ -62,6 +62,9 @@ def _pick(name: str, given: Any, preset: dict[str, Any]) -> Any:
 @click.option("--duration", type=click.FloatRange(1, 3600), help="Seconds of each load phase (or of holding).")
 @click.option("--processes", type=click.IntRange(1, 64), default=min(4, os.cpu_count() or 2), show_default=True,
               help="Generator processes (each with its own event loop).")
+@click.option("--join-get/--no-join-get", default=True, show_default=True,
+              help="A participant's first join GETs the session (as a page load does) before the WebSocket; "
+              "--no-join-get joins with the handshake alone (it sets the participant cookie).")
 @click.option("--ramp-step", type=click.IntRange(1, 200_000), default=1000, show_default=True,
               help="Connections opened per ramp step (each step waits for the previous one).")
 @click.option("--ramp-concurrency", type=click.IntRange(1, 10_000), default=200, show_default=True,
@@ -96,7 +99,7 @@ def _pick(name: str, given: Any, preset: dict[str, Any]) -> Any:
 def bench(
     urls: tuple[str, ...], admin_token: str, scenario: str, participants: int | None, presenters: int | None,
     rate: str | None, probes: int | None, probe_gap: tuple[float, float] | None, load: bool | None,
-    duration: float | None, processes: int, ramp_step: int,
+    duration: float | None, processes: int, join_get: bool, ramp_step: int,
     ramp_concurrency: int, http_share: float, per_participant_rate: float, slow_fraction: float | None,
     phone_results: bool | None, storm: bool | None, storm_command: str | None, storm_timeout: float,
     source_addresses: str, watch_pids: tuple[int, ...], keep_session: bool, i_own_it: bool, seed: int,
@@ -128,6 +131,7 @@ def bench(
             source_addresses=source_addresses_for(source_addresses, n + m + 100, servers),
             watch_pids=list(watch_pids), keep_session=keep_session, seed=seed, time_limit=time_limit,
             probes=_pick("probes", probes, preset), probe_gap=tuple(_pick("probe_gap", probe_gap, preset)),
+            join_get=join_get,
         )
         if any(not s.target.host.startswith("127.") and s.target.host != "::1" for s in servers):
             click.echo("warning: loading a non-loopback server you said you own", err=True)

@@ -53,6 +53,7 @@ class Plan:
     time_limit: float = 1800.0  # the whole run, whatever happens; then everything is stopped
     probes: int | None = None  # vote-to-screen probes at most (None: as many as the session has options for)
     probe_gap: tuple[float, float] = (0.05, 0.25)  # seconds between a probe's toggles (0, 0: back to back)
+    join_get: bool = True  # a participant's first join: GET the session first (else the handshake alone)
 
 
 class Bench:
@@ -213,8 +214,8 @@ class Bench:
             want = min(plan.ramp_step, plan.participants - step * plan.ramp_step)
             shares = [want // n + (1 if i < want % n else 0) for i in range(n)]
             t0 = time.monotonic()
-            self._send_all([{"cmd": "connect", "participants": s, "concurrency": plan.ramp_concurrency}
-                            for s in shares])
+            self._send_all([{"cmd": "connect", "participants": s, "concurrency": plan.ramp_concurrency,
+                             "join_get": plan.join_get} for s in shares])
             replies = self._collect(300.0)
             took = time.monotonic() - t0
             ramp_seconds += took

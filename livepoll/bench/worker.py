@@ -58,6 +58,7 @@ class Worker:
         self.phase = Phase()
         self.min_interval = 0.0
         self.probe_gap = DEFAULT_PROBE_GAP
+        self.join_get = True  # a participant's first join: GET the session (as the page load does), then the socket
         self.stall_started = 0.0
         self.stalled_closed_after: dict[int, float] = {}
         self.storm: Storm | None = None
@@ -91,7 +92,7 @@ class Worker:
 
     async def _open_participant(self, p: Participant, limit: float = 15.0) -> None:
         t = p.target
-        if p.cookie is None:
+        if p.cookie is None and self.join_get:
             r = await self.pools[t].request("GET", f"/api/v1/sessions/{self.c.code}", limit=limit)
             if r.status != 200 or r.set_cookie is None:
                 raise ConnectionError(f"GET session: HTTP {r.status}")
@@ -100,6 +101,8 @@ class Worker:
         ws = await ws_connect(t.host, t.port, t.host_header, f"/ws/v1/sessions/{self.c.code}", p.cookie,
                               self._participant_text, self._closed, local_addr=self._local_addr(p.gid),
                               limit=limit, data=p)
+        if p.cookie is None:  # joined with the handshake alone: it set the participant cookie
+            p.cookie = ws.set_cookie
         p.ws = ws
 
     async def _open_presenter(self, m: Presenter, limit: float = 15.0) -> None:
@@ -123,6 +126,7 @@ class Worker:
         if self.connected_m == 0 and self.connected_p == 0:
             todo += self.presenters
             todo += [probe.participant for probe in self.probes]
+        self.join_get = bool(cmd.get("join_get", True))
         n = min(int(cmd["participants"]), len(self.participants) - self.connected_p)
         todo += self.participants[self.connected_p : self.connected_p + n]
         self.connected_p += n

@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from livepoll import metrics
+from livepoll import gcpolicy, metrics
 from livepoll.admission import Admission
 from livepoll.backends import Backend, open_backend
 from livepoll.blocklist import Blocklist
@@ -147,6 +147,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
                                 burst=settings.presenter_burst, min_gap=settings.presenter_min_gap)
         app.state.guesses = GuessLimiter(store, secret)
         sweeper = asyncio.create_task(_sweep_expired(store, settings), name="livepoll-retention")
+        gcpolicy.tune()  # started: rare full collections from here on (livepoll/gcpolicy.py)
         try:
             yield
         finally:
