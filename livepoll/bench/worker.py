@@ -19,7 +19,7 @@ from collections import Counter, deque
 from multiprocessing.connection import Connection
 from typing import Any
 
-from livepoll.bench.clients import HttpPool, WsClient, ws_connect
+from livepoll.bench.clients import HttpPool, WsClient, merge_cookies, ws_connect
 from livepoll.bench.records import Participant, Phase, Presenter, Probe, WorkerConfig
 from livepoll.bench.storm import Storm
 
@@ -101,8 +101,8 @@ class Worker:
         ws = await ws_connect(t.host, t.port, t.host_header, f"/ws/v1/sessions/{self.c.code}", p.cookie,
                               self._participant_text, self._closed, local_addr=self._local_addr(p.gid),
                               limit=limit, data=p)
-        if p.cookie is None:  # joined with the handshake alone: it set the participant cookie
-            p.cookie = ws.set_cookie
+        if ws.set_cookie is not None:  # the handshake set cookies (the participant's, or "joined"): keep them
+            p.cookie = ws.set_cookie if p.cookie is None else merge_cookies(p.cookie, ws.set_cookie)
         p.ws = ws
 
     async def _open_presenter(self, m: Presenter, limit: float = 15.0) -> None:
