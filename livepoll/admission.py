@@ -5,10 +5,14 @@ Past capacity, a ballot that waits behind a long backlog is answered late (or, o
 the server spent its CPU on it; refusing early keeps the CPU for ballots that will be acknowledged in time.
 A refused ballot changed nothing, so sending it again is always safe.
 
-A participant socket whose ballot was refused does not read its next message until a ballot ahead of it was
-answered (`room()`: one socket let in per answer, first refused first; all of them once half the places
-are free; none waits longer than ROOM_WAIT): uvicorn stops reading a socket whose messages the app does not
-take, so a phone that re-sends at once costs nothing while it waits, instead of one refusal per re-send.
+A refusal costs a receive and a send (most of the framework's ~70 µs), so a phone that re-sends at once must
+not be refused again and again: a participant socket whose ballot was refused does not read its next message
+until a place is free for it (`room()`). Places go to those sockets in the order they were refused: when a
+ballot is answered its place is handed to the socket refused longest ago (which then reads its re-sent ballot
+and is admitted), and while sockets wait, newcomers are refused and queue behind them. uvicorn stops reading a
+socket whose messages the app does not take, so a waiting phone costs nothing. A handed place is held at most
+ROOM_WAIT for its message; no socket waits longer than ROOM_WAIT for a place (then it reads again, and may be
+refused again).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from collections import deque
 from livepoll.backends.base import BackendUnavailable
 
 BUSY = "the server is at its limit of ballots in progress"
-# The longest a refused socket waits before it reads again (its keepalive pongs wait too).
+# The longest a refused socket waits for a place, and holds a handed place for its message (its keepalive
+# pongs wait while it does not read).
 ROOM_WAIT = 1.0
 
 
@@ -32,50 +37,52 @@ class Admission:
         self.limit = limit
         self.in_flight = 0
         self.refused = 0
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        self.waiting = 0  # sockets waiting in room()
+        self._line: deque[asyncio.Future[bool]] = deque()
 
     def enter(self) -> bool:
-        """Take a place for one ballot, or False (refuse it) when `limit` ballots are in progress."""
-        if self.in_flight >= self.limit:
+        """Take a place for one ballot, or False (refuse it): `limit` ballots are in progress, or refused
+        sockets are waiting for places."""
+        if self.in_flight >= self.limit or self.waiting:
             self.refused += 1
             return False
         self.in_flight += 1
         return True
 
     def leave(self) -> None:
-        """A ballot was answered: its place goes to the socket refused longest ago, if any."""
-        self.in_flight -= 1
-        waiting = self._waiting
-        if not waiting:
-            return
-        if self.in_flight <= self.limit // 2:
-            while waiting:
-                _release(waiting.popleft())
-            return
-        while waiting:
-            future = waiting.popleft()
+        """A ballot was answered (or a handed place not used): its place goes to the socket refused longest
+        ago, if one waits; else it is free."""
+        line = self._line
+        while line:
+            future = line.popleft()
             if not future.done():
-                future.set_result(None)
+                future.set_result(True)
                 return
+        self.in_flight -= 1
 
-    async def room(self) -> None:
-        """Wait until a ballot in progress was answered (at once when there is room)."""
-        if self.in_flight < self.limit:
-            return
+    async def room(self) -> bool:
+        """Wait for a place (a refused socket, before it reads again). True: a place was handed to the
+        caller, who must `leave()` once done with it; False: none within ROOM_WAIT."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        timer = loop.call_later(ROOM_WAIT, _release, future)
-        self._waiting.append(future)
+        future: asyncio.Future[bool] = loop.create_future()
+        timer = loop.call_later(ROOM_WAIT, _give_up, future)
+        self._line.append(future)
+        self.waiting += 1
         try:
-            await future
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled() and future.result():
+                self.leave()  # handed a place just as the socket went away: pass it on
+            raise
         finally:
+            self.waiting -= 1
             timer.cancel()
 
     def detail(self) -> dict[str, int]:
         return {"ballots_in_progress": self.in_flight, "ballot_limit": self.limit,
-                "ballots_refused_busy": self.refused, "sockets_waiting_for_room": len(self._waiting)}
+                "ballots_refused_busy": self.refused, "sockets_waiting_for_room": self.waiting}
 
 
-def _release(future: asyncio.Future[None]) -> None:
+def _give_up(future: asyncio.Future[bool]) -> None:
     if not future.done():
-        future.set_result(None)
+        future.set_result(False)

@@ -1,6 +1,7 @@
 """Overload admission (livepoll/admission.py, LIVEPOLL_BALLOT_QUEUE_LIMIT): past the limit of ballots in
 progress a process refuses more at once with the retryable error, before doing any work on them; a refused
-ballot changed nothing, sending it again is counted once, and nothing acknowledged is lost.
+ballot changed nothing, sending it again is counted once (the refused sockets are handed places in turn),
+and nothing acknowledged is lost.
 
 To hold ballots in progress without timing, the test holds the store itself: the SQLite write lock (the
 embedded writer waits for it, within its 5 s busy timeout) or `CLIENT PAUSE ... WRITE` on a Redis of this
@@ -124,8 +125,32 @@ async def test_past_the_limit_ballots_are_refused_at_once_retryable_and_nothing_
             # again, is too.
             (admitted,) = [n for n in range(VOTERS) if n not in refused]
             assert await replies[admitted] == {"type": "ack", "ref": f"r{admitted}"}
+            # Sent again at once, as the pages do: each refused socket is handed a place in turn.
             for n in refused:
                 await phones[n].send(vote("o1", f"again{n}"))
+            for n in refused:
                 assert await recv_reply(phones[n]) == {"type": "ack", "ref": f"again{n}"}
             # Counted once each: the refused ballots changed nothing, their re-sends count.
             assert await api.votes(code, key) == ({"o1": VOTERS, "o2": 0}, VOTERS)
+
+
+async def test_places_go_to_refused_sockets_in_turn_and_newcomers_queue_behind_them() -> None:
+    from livepoll.admission import Admission
+
+    admission = Admission(1)
+    assert admission.enter()
+    assert not admission.enter()  # full
+    first = asyncio.create_task(admission.room())
+    second = asyncio.create_task(admission.room())
+    await asyncio.sleep(0)
+    assert admission.waiting == 2
+    admission.leave()  # the answered ballot's place goes to the socket refused first
+    assert await first is True
+    assert not second.done() and admission.in_flight == 1
+    assert not admission.enter()  # a newcomer does not jump the line
+    second.cancel()  # that socket went away while waiting
+    with contextlib.suppress(asyncio.CancelledError):
+        await second
+    admission.leave()  # the first one's ballot answered: nobody waits, the place is free
+    assert admission.in_flight == 0 and admission.waiting == 0
+    assert admission.enter()

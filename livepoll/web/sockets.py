@@ -6,6 +6,7 @@ Frames to viewers go through the live hub's latest-wins outboxes; replies to a p
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from livepoll.admission import ROOM_WAIT
 from livepoll.backends.base import BackendUnavailable
 from livepoll.frames import encode_ack, encode_error
 from livepoll.live import Close, LiveHub, Role, Viewer
@@ -100,38 +102,53 @@ async def participant_socket(ws: WebSocket) -> None:
 
 async def _participant_loop(ws: WebSocket, polls: Polls, code: str, voter: str) -> None:
     admission = polls.admission
-    window_start, in_window, violations = time.monotonic(), 0, 0
-    while True:
-        message = await ws.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        now = time.monotonic()
-        if now - window_start >= 1.0:
-            window_start, in_window = now, 0
-        in_window += 1
-        if in_window > MAX_MESSAGES_PER_SECOND:
-            await ws.close(code=CLOSE_POLICY, reason="too many messages")
-            return
-        text = message.get("text")
-        if text is None:
-            await ws.close(code=CLOSE_UNSUPPORTED, reason="text frames only")
-            return
-        if not admission.enter():
-            # Past the limit of ballots in progress: refused before any work (retryable, nothing stored);
-            # this socket reads its next message once a ballot ahead of it was answered.
-            BALLOT_OUTCOMES["unavailable"].inc()
-            await ws.send_text(encode_error(_ref_of(text), "unavailable", BUSY_TEXT))
-            await admission.room()
-            continue
-        try:
-            reply, ok = await _handle_vote(polls, code, voter, text)
-        finally:
+    placed = False  # admission handed this socket a place (after a refusal): its next ballot takes it
+    try:
+        window_start, in_window, violations = time.monotonic(), 0, 0
+        while True:
+            if placed:
+                try:
+                    async with asyncio.timeout(ROOM_WAIT):
+                        message = await ws.receive()
+                except TimeoutError:  # the phone did not send again: the place goes to the next one
+                    placed = False
+                    admission.leave()
+                    continue
+            else:
+                message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            now = time.monotonic()
+            if now - window_start >= 1.0:
+                window_start, in_window = now, 0
+            in_window += 1
+            if in_window > MAX_MESSAGES_PER_SECOND:
+                await ws.close(code=CLOSE_POLICY, reason="too many messages")
+                return
+            text = message.get("text")
+            if text is None:
+                await ws.close(code=CLOSE_UNSUPPORTED, reason="text frames only")
+                return
+            if not placed and not admission.enter():
+                # Past the limit of ballots in progress: refused before any work (retryable, nothing
+                # stored); this socket reads its next message when a place is handed to it.
+                BALLOT_OUTCOMES["unavailable"].inc()
+                await ws.send_text(encode_error(_ref_of(text), "unavailable", BUSY_TEXT))
+                placed = await admission.room()
+                continue
+            placed = False
+            try:
+                reply, ok = await _handle_vote(polls, code, voter, text)
+            finally:
+                admission.leave()
+            violations = 0 if ok else violations + 1
+            await ws.send_text(reply)
+            if violations >= MAX_CONSECUTIVE_VIOLATIONS:
+                await ws.close(code=CLOSE_POLICY, reason="too many invalid messages")
+                return
+    finally:
+        if placed:
             admission.leave()
-        violations = 0 if ok else violations + 1
-        await ws.send_text(reply)
-        if violations >= MAX_CONSECUTIVE_VIOLATIONS:
-            await ws.close(code=CLOSE_POLICY, reason="too many invalid messages")
-            return
 
 
 def _ref_of(text: str) -> str:
