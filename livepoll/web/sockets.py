@@ -20,7 +20,7 @@ from livepoll.backends.base import BackendUnavailable
 from livepoll.frames import encode_ack, encode_error
 from livepoll.live import Close, LiveHub, Role, Viewer
 from livepoll.metrics import BALLOT_OUTCOMES, CONNECTIONS
-from livepoll.model import PollError, hash_host_key
+from livepoll.model import PollError, Session, hash_host_key
 from livepoll.polls import Polls
 from livepoll.web import doors
 from livepoll.web.auth import Credentials
@@ -78,8 +78,14 @@ async def participant_socket(ws: WebSocket) -> None:
     if participant is None:
         participant, cookie = credentials.new_participant()
         headers.append(credentials.participant_cookie_header(ws, cookie))
+    async def lookup() -> Session:
+        # A live room's session is current (its change notices keep it so) and is what the first frame is
+        # made from: a reconnect storm into a live room reads nothing from the store.
+        live = hub.live_session(code)
+        return live if live is not None else await polls.session(code)
+
     try:
-        session = await doors.public_session(ws, code)
+        session = await doors.public(ws, code, lookup)
     except PollError as exc:
         await _refuse(ws, exc, headers)
         return
