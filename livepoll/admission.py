@@ -78,10 +78,6 @@ class Admission:
             self.waiting -= 1
             timer.cancel()
 
-    def detail(self) -> dict[str, int]:
-        return {"ballots_in_progress": self.in_flight, "ballot_limit": self.limit,
-                "ballots_refused_busy": self.refused, "sockets_waiting_for_room": self.waiting}
-
 
 def _give_up(future: asyncio.Future[bool]) -> None:
     if not future.done():

@@ -78,6 +78,7 @@ async def participant_socket(ws: WebSocket) -> None:
     if participant is None:
         participant, cookie = credentials.new_participant()
         headers.append(credentials.participant_cookie_header(ws, cookie))
+
     async def lookup() -> Session:
         # A live room's session is current (its change notices keep it so) and is what the first frame is
         # made from: a reconnect storm into a live room reads nothing from the store.
