@@ -166,10 +166,11 @@ class Polls:
         if not self.admission.enter():
             BALLOT_OUTCOMES["unavailable"].inc()
             raise Overloaded(BUSY)
+        started = time.monotonic()
         try:
             return await self._vote(code, voter, question_id, ballot)
         finally:
-            self.admission.leave()
+            self.admission.leave(started)
 
     async def _vote(self, code: str, voter: str, question_id: str, ballot: BallotInput) -> BallotOutcome:
         fresh = False

@@ -154,3 +154,26 @@ async def test_places_go_to_refused_sockets_in_turn_and_newcomers_queue_behind_t
     admission.leave()  # the first one's ballot answered: nobody waits, the place is free
     assert admission.in_flight == 0 and admission.waiting == 0
     assert admission.enter()
+
+
+def test_past_the_count_a_backlog_that_drains_fast_is_admitted_and_a_slow_one_refused() -> None:
+    import time
+
+    from livepoll.admission import HARD_FACTOR, SLOW, Admission
+
+    admission = Admission(2)
+    assert admission.enter() and admission.enter()
+    assert not admission.enter()  # past the count, nothing answered yet: refused
+    admission.leave(time.monotonic())  # answered at once
+    assert admission.enter() and admission.enter()  # past the count, but draining fast: admitted
+    assert admission.in_flight == 3
+    while admission.enter():
+        pass
+    assert admission.in_flight == 2 * HARD_FACTOR  # never more than this
+    for _ in range(50):  # answered ballots waited a second each lately
+        admission.leave(time.monotonic() - 1.0)
+        admission.enter()
+    assert admission.recent_wait > SLOW
+    while admission.in_flight < admission.limit:
+        assert admission.enter()
+    assert not admission.enter()  # past the count while draining slowly: refused

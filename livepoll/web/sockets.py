@@ -147,7 +147,7 @@ async def _participant_loop(ws: WebSocket, polls: Polls, code: str, voter: str) 
             try:
                 reply, ok = await _handle_vote(polls, code, voter, text)
             finally:
-                admission.leave()
+                admission.leave(now)
             violations = 0 if ok else violations + 1
             await ws.send_text(reply)
             if violations >= MAX_CONSECUTIVE_VIOLATIONS:
