@@ -33,7 +33,7 @@ BUSY = "the server is at its limit of ballots in progress"
 ROOM_WAIT = 1.0
 # Past the limit, ballots are refused only while answered ones waited longer than this lately (a moving
 # average over ~1/SMOOTHING ballots): a process that drains its backlog fast is not made to refuse.
-SLOW = 0.25
+SLOW = 0.4
 SMOOTHING = 0.02
 HARD_FACTOR = 4
 
