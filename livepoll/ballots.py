@@ -21,7 +21,11 @@ VERSION = "#"
 
 def ballot_value(fields: Mapping[str, object]) -> str:
     """The canonical JSON of a ballot's fields: equal answers give equal strings."""
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _CANONICAL.encode(fields)
+
+
+# What json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True) builds on every call.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)

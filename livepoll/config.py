@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # waiting for a tick), never closer together than presenter_min_gap seconds.
     presenter_burst: int = Field(default=3, ge=1, le=20)
     presenter_min_gap: float = Field(default=0.02, ge=0.0, le=1.0)
+    # Overload admission: past this many ballots in progress (read, not yet answered), while answered ones
+    # waited long lately, a process refuses more at once with the retryable error (livepoll/admission.py).
+    ballot_queue_limit: int = Field(default=1000, ge=1, le=1_000_000)
 
     # Request bodies (web/bodies.py). A ballot or a control is < 1 KiB. Creating a session carries every
     # question: the largest valid one (100 questions x 30 options at their longest) is ~650,000 characters,

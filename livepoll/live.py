@@ -36,7 +36,7 @@ from livepoll.live_frames import (
     quiz_outcome,
     speaks_languages,
 )
-from livepoll.model import Snapshot, StoredBallot
+from livepoll.model import Session, Snapshot, StoredBallot
 from livepoll.polls import read_standings
 from livepoll.polls_qa import qa_view
 from livepoll.qa import ASKED, UPVOTES, asked_of, upvoted_of
@@ -246,6 +246,14 @@ class LiveHub:
         if voter is not None and room.ballot_key is not None:
             self._want_ballots(room, (viewer,))
         return viewer
+
+    def live_session(self, code: str) -> Session | None:
+        """The session as the live room of `code` last read it (kept current by the session's change
+        notices), or None when no room is live: a handshake into a live room needs no store read."""
+        room = self.rooms.get(code)
+        if room is None or room.snapshot is None or room.snapshot.state_lost:
+            return None
+        return room.snapshot.session
 
     async def leave(self, viewer: Viewer) -> None:
         room = self.rooms.get(viewer.code)

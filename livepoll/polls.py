@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 from livepoll import kinds
+from livepoll.admission import BUSY, Admission, Overloaded
 from livepoll.backends.base import (
     ALWAYS_OPEN,
     QUESTION_GATE,
@@ -64,6 +65,8 @@ MAX_VOTE_ATTEMPTS = 5
 # backend stores a ballot only under the definition version it was checked against (else STALE, and the
 # definition is read again), and checks the live state (current question, open) itself.
 DEFINITION_CACHE_SIZE = 1024
+# Ballots in progress (read, not yet answered) past which more are refused at once (LIVEPOLL_BALLOT_QUEUE_LIMIT).
+DEFAULT_BALLOT_QUEUE_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +84,11 @@ class Controlled:
 
 
 class Polls:
-    def __init__(self, backend: Backend, secret: str, words: Words = PLAIN_WORDS) -> None:
+    def __init__(
+        self, backend: Backend, secret: str, words: Words = PLAIN_WORDS, admission: Admission | None = None
+    ) -> None:
         self.backend = backend
+        self.admission = admission or Admission(DEFAULT_BALLOT_QUEUE_LIMIT)
         self.secret = secret
         self.words = words
         self._words_loaded: asyncio.Task[None] | None = None
@@ -149,8 +155,24 @@ class Polls:
         stored one). Raises PollError for a refused ballot, BackendUnavailable when it was not confirmed."""
         return await self.vote_as(code, self.voter(code, participant_id), question_id, ballot)
 
-    async def vote_as(self, code: str, voter: str, question_id: str, ballot: BallotInput) -> BallotOutcome:
-        """`vote()` for a caller that already holds the voter's pseudonym (a socket computes it once)."""
+    async def vote_as(
+        self, code: str, voter: str, question_id: str, ballot: BallotInput, *, admitted: bool = False
+    ) -> BallotOutcome:
+        """`vote()` for a caller that already holds the voter's pseudonym (a socket computes it once).
+        Past the admission limit the ballot is refused at once (Overloaded, retryable) unless the caller
+        already `admitted` it (a socket does, before it even validates the message)."""
+        if admitted:
+            return await self._vote(code, voter, question_id, ballot)
+        if not self.admission.enter():
+            BALLOT_OUTCOMES["unavailable"].inc()
+            raise Overloaded(BUSY)
+        started = time.monotonic()
+        try:
+            return await self._vote(code, voter, question_id, ballot)
+        finally:
+            self.admission.leave(started)
+
+    async def _vote(self, code: str, voter: str, question_id: str, ballot: BallotInput) -> BallotOutcome:
         fresh = False
         for _attempt in range(MAX_VOTE_ATTEMPTS):
             session = await self._definition(code, fresh)

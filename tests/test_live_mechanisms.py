@@ -303,3 +303,15 @@ async def test_a_room_stays_subscribed_while_its_last_viewer_leaves_and_another_
             f"round {n}: the new viewer to see the ballot",
         )
         await hub.leave(second)
+
+
+@pytest.mark.parametrize("ref", ["", "12:3456.789012", 'ż"\\\n\u2028<>&', "r" * 64])
+def test_ack_and_error_frames_are_the_bytes_the_frame_models_give(ref: str) -> None:
+    """The ack and error frames are built as strings on the ballot path (no model, no encoder object per
+    ballot): byte for byte what the documented frame models encode to."""
+    from livepoll.frames import AckFrame, ErrorFrame, encode_ack, encode_error
+
+    assert encode_ack(ref) == json.dumps(AckFrame(ref=ref).model_dump())
+    message = "Głos „nie” — spróbuj\nznowu"
+    expected = json.dumps(ErrorFrame(ref=ref, error="unavailable", message=message).model_dump(), ensure_ascii=False)
+    assert encode_error(ref, "unavailable", message) == expected

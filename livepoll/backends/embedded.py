@@ -243,7 +243,11 @@ class EmbeddedBackend(Backend):
         if self._writer is None:
             raise BackendUnavailable("the embedded store is not running")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Write(statements, future, live, on_commit, touch))
+        write = _Write(statements, future, live, on_commit, touch)
+        try:
+            self._queue.put_nowait(write)
+        except asyncio.QueueFull:
+            await self._queue.put(write)
         await future
 
     async def _write_loop(self) -> None:
@@ -301,12 +305,22 @@ class EmbeddedBackend(Backend):
         touched: dict[str, tuple[int, float]] = {}
         db.execute("BEGIN IMMEDIATE")
         try:
+            # Runs of the same statement (a batch of ballots is hundreds of the same INSERT) go to SQLite as
+            # one executemany, in order.
+            run_sql: str | None = None
+            run: list[Any] = []
             for write in batch:
                 for sql, params in write.statements:
-                    db.execute(sql, params)
+                    if sql != run_sql:
+                        if run_sql is not None:
+                            db.executemany(run_sql, run)
+                        run_sql, run = sql, []
+                    run.append(params)
                 if write.touch is not None:
                     code, version, now = write.touch
                     touched[code] = (max(version, touched.get(code, (0, 0.0))[0]), now)
+            if run_sql is not None:
+                db.executemany(run_sql, run)
             db.executemany(
                 "UPDATE sessions SET version = ?, last_active = ? WHERE code = ?",
                 [(version, now, code) for code, (version, now) in touched.items()],

@@ -154,7 +154,7 @@ class RedisBackend(Backend):
             timeout=self.timeout,
             ttl_ms=self._ttl_ms,
             max_pending=self._max_pending,
-            announce=self._announce,
+            index_steps=self._index_steps,
             failed=self._failed,
             succeeded=self._succeeded,
             wait_replicas=self._wait_replicas,
@@ -517,19 +517,6 @@ class RedisBackend(Backend):
             for voter, record in zip(asked, records, strict=True)
             if record
         }
-
-    async def _announce(self, changed: dict[str, int], now: float) -> None:
-        """After a batch: one notice per session it changed (the new version), and their activity."""
-        steps: list[Step] = [
-            (layout.publish, (SessionKeys(self.prefix, code).notices, seq)) for code, seq in changed.items()
-        ]
-        steps += self._index_steps(dict.fromkeys(changed, now))
-        try:
-            await self._pipeline_call("notices", steps)
-        except BackendUnavailable as exc:
-            # The ballots are stored: acknowledging them is right. A lost notice costs a screen one refresh
-            # at its next resync, as base.py allows.
-            log.warning("stored ballots but could not announce them: %s", exc)
 
     async def question_data(self, code: str, wanted: Mapping[str, bool]) -> dict[str, QuestionData]:
         session = await self._definition(code)

@@ -10,11 +10,14 @@
 --       6 gate ('' the question must be current and open, its deadline not passed by Redis's clock;
 --       '@' any question while voting is open (a self-paced session); '*' always; else a state field that
 --       must be '1'),
+--       7 the session's notice channel ('' none): the new version is published there when a ballot was
+--       accepted, inside the script, so the notice never goes out before the store nor costs a round trip,
 --       then per ballot: voter, value, counts (key US amount US ...), cast_at, expected ('' unconditional,
 --       '-' only if the voter has no ballot, '=' .. value only if that is the stored value)
 -- Returns {seq, outcome per ballot...}; seq is the session's new version if a ballot was accepted, else 0.
 local RS, US = '\030', '\031'
-local count = (#ARGV - 6) / 5
+local FIRST = 8
+local count = (#ARGV - FIRST + 1) / 5
 local outcomes = {0}
 local live = redis.call('HMGET', KEYS[1], 'seq', 'current', 'open', 'dv', 'deadline')
 local refusal = nil
@@ -45,7 +48,7 @@ end
 
 local accepted = 0
 for i = 0, count - 1 do
-  local base = 7 + 5 * i
+  local base = FIRST + 5 * i
   local voter, value, counts, cast_at, expected = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3],
     ARGV[base + 4]
   local previous = live[1] and redis.call('HGET', KEYS[2], voter)
@@ -84,5 +87,6 @@ if accepted > 0 then
   outcomes[1] = redis.call('HINCRBY', KEYS[1], 'seq', 1)
   redis.call('HSET', KEYS[1], 'active', ARGV[3])
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+  if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], outcomes[1]) end
 end
 return outcomes

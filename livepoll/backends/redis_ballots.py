@@ -3,19 +3,25 @@ pipeline (one ballot-script call per session and question, each atomic), announc
 changed, and only then acknowledges each ballot.
 
 The queue is bounded (overflow policy: refuse at once, retryable). A ballot still queued when the configured
-timeout has passed is dropped from the queue and refused as BackendUnavailable (it was never sent: truly not
-stored); a ballot whose round trip is under way waits for that round trip, itself bounded by the timeout. An
-outcome is acknowledged only when Redis returned it; a round trip that fails or times out is refused as
-BackendUnavailable, whose meaning is "not confirmed" (Redis may have stored it: a re-sent identical ballot is
-then acknowledged as unchanged and counted once). Never a guess in the other direction.
+timeout has passed while Redis is not answering (or after MAX_BACKLOG_WAIT while it is) is dropped from the
+queue and refused as BackendUnavailable (it was never sent: truly not stored); a ballot whose round trip is
+under way waits for that round trip, itself bounded by the timeout. An outcome is acknowledged only when
+Redis returned it; a round trip that fails or times out is refused as BackendUnavailable, whose meaning is
+"not confirmed" (Redis may have stored it: a re-sent identical ballot is then acknowledged as unchanged and
+counted once). Never a guess in the other direction.
+
+Cheap per ballot: a caller only queues its ballot and awaits one future. The deadlines are kept by one
+sweep timer of the writer (every quarter of the timeout while ballots wait), not by a timer per ballot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +30,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from livepoll.backends.base import BackendUnavailable
 from livepoll.backends.redis_clients import ReplicasBehind
-from livepoll.backends.redis_layout import Script, SessionKeys, ballot_args, flag
+from livepoll.backends.redis_layout import Script, SessionKeys, Step, ballot_args, flag
 from livepoll.model import Ballot, BallotOutcome
 from livepoll.questions import Question
 from livepoll.tasks import cancel_and_wait
@@ -47,7 +53,7 @@ class PendingBallot:
     definition: int | None
     gate: str
     future: asyncio.Future[BallotOutcome]
-    sent: bool = False
+    queued_at: float
 
 
 class BallotWriter:
@@ -59,7 +65,7 @@ class BallotWriter:
         timeout: float,
         ttl_ms: int,
         max_pending: int,
-        announce: Callable[[dict[str, int], float], Awaitable[None]],
+        index_steps: Callable[[dict[str, float]], list[Step]],
         failed: Callable[[str, BaseException], None],
         succeeded: Callable[[], None],
         wait_replicas: int = 0,
@@ -72,10 +78,14 @@ class BallotWriter:
         self._script = Script("ballot")
         self._timeout = timeout
         self._ttl_ms = ttl_ms
-        self._announce = announce
+        self._max_pending = max_pending
+        self._index_steps = index_steps
         self._failed = failed
         self._succeeded = succeeded
-        self._queue: asyncio.Queue[PendingBallot] = asyncio.Queue(max_pending)
+        self._queue: deque[PendingBallot] = deque()
+        self._wakeup: asyncio.Future[None] | None = None  # the writer's, while it waits for ballots
+        self._sweep: asyncio.TimerHandle | None = None
+        self._idle = asyncio.Event()  # set while nothing is queued or being written
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._round_trip_started: float | None = None
@@ -92,7 +102,7 @@ class BallotWriter:
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize()
+        return len(self._queue)
 
     async def stop(self) -> None:
         """Refuse new ballots, let the writer finish the queued ones (each bounded by its deadline), then
@@ -102,43 +112,51 @@ class BallotWriter:
         if task is None:
             return
         if not task.done():
-            try:
-                await asyncio.wait_for(self._queue.join(), self._timeout * 2)
-            except TimeoutError:
-                log.warning("stopping with %d ballot(s) queued; they fail as unavailable", self._queue.qsize())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), self._timeout * 2)
+        if self._queue:
+            log.warning("stopping with %d ballot(s) queued; they fail as unavailable", len(self._queue))
         await cancel_and_wait(task)
-        while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if not item.future.done():
-                item.future.set_exception(BackendUnavailable("the server is stopping"))
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
+        _fail(list(self._queue), "the server is stopping")
+        self._queue.clear()
 
     async def cast(
         self, code: str, question: Question, ballot: Ballot, definition: int | None, gate: str
     ) -> BallotOutcome:
         if self._task is None or self._closing:
             raise BackendUnavailable("the Redis backend is not running")
-        future: asyncio.Future[BallotOutcome] = asyncio.get_running_loop().create_future()
-        item = PendingBallot(code, question, ballot, definition, gate, future)
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            raise BackendUnavailable(f"{self._queue.qsize()} ballots are already waiting for Redis") from None
+        if len(self._queue) >= self._max_pending:
+            raise BackendUnavailable(f"{len(self._queue)} ballots are already waiting for Redis")
         loop = asyncio.get_running_loop()
-        queued_at = loop.time()
-        while True:
-            try:
-                return await asyncio.wait_for(asyncio.shield(future), self._timeout)
-            except TimeoutError:
-                if item.sent:
-                    # Its round trip is under way and bounded by its own timeout: wait for the real outcome
-                    # rather than answer "unknown" for a ballot Redis is storing.
-                    return await future
-                if not self._redis_keeps_up(loop.time()) or loop.time() - queued_at > MAX_BACKLOG_WAIT:
-                    # Never sent: cancelling makes the writer skip it, so "not stored" is the truth.
-                    future.cancel()
-                    raise BackendUnavailable(f"Redis did not take the ballot within {self._timeout}s") from None
-                # Redis answers; this ballot is waiting its turn in a burst. Refusing it would only turn the
-                # burst into retries and the retries into an outage.
+        future: asyncio.Future[BallotOutcome] = loop.create_future()
+        self._queue.append(PendingBallot(code, question, ballot, definition, gate, future, loop.time()))
+        self._idle.clear()
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+        if self._sweep is None:
+            self._sweep = loop.call_later(self._timeout / 4, self._expire)
+        # A caller that goes away cancels its future: the writer skips it if not yet sent (not stored).
+        return await future
+
+    def _expire(self) -> None:
+        """The sweep: refuse ballots that waited too long without being sent (never sent: not stored)."""
+        self._sweep = None
+        queue = self._queue
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        limit = self._timeout if not self._redis_keeps_up(now) else MAX_BACKLOG_WAIT
+        while queue and now - queue[0].queued_at > limit:
+            item = queue.popleft()
+            if not item.future.done():
+                item.future.set_exception(
+                    BackendUnavailable(f"Redis did not take the ballot within {self._timeout}s")
+                )
+        if queue:
+            self._sweep = loop.call_later(self._timeout / 4, self._expire)
 
     def _redis_keeps_up(self, now: float) -> bool:
         started = self._round_trip_started
@@ -146,24 +164,29 @@ class BallotWriter:
 
     async def _run(self) -> None:
         queue = self._queue
+        loop = asyncio.get_running_loop()
         while True:
-            batch = [await queue.get()]
-            while len(batch) < MAX_BATCH and not queue.empty():
-                batch.append(queue.get_nowait())
-            live = [item for item in batch if not item.future.done()]
-            for item in live:
-                item.sent = True
+            if not queue:
+                self._idle.set()
+                self._wakeup = loop.create_future()
+                try:
+                    await self._wakeup
+                finally:
+                    self._wakeup = None
+                continue
+            batch: list[PendingBallot] = []
+            while queue and len(batch) < MAX_BATCH:
+                item = queue.popleft()
+                if not item.future.done():
+                    batch.append(item)
             try:
-                await self._write(live)
+                await self._write(batch)
             except asyncio.CancelledError:
                 _fail(batch, "the server is stopping")
                 raise
             except Exception:
                 log.exception("the ballot writer failed on a batch of %d", len(batch))
                 _fail(batch, "the ballot was not stored")
-            finally:
-                for _ in batch:
-                    queue.task_done()
 
     async def _write(self, batch: list[PendingBallot]) -> None:
         if not batch:
@@ -175,7 +198,8 @@ class BallotWriter:
             groups.setdefault(group, []).append(index)
         try:
             self._round_trip_started = asyncio.get_running_loop().time()
-            replies = await asyncio.wait_for(self._store(batch, list(groups.values()), now), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                replies = await self._store(batch, list(groups.values()), now)
         except REDIS_FAILURES as exc:
             self._last_round_trip_ok = False
             self._failed("ballots", exc)
@@ -187,7 +211,6 @@ class BallotWriter:
         self._succeeded()
         self.batches += 1
         outcomes: list[BallotOutcome | BackendUnavailable] = [BackendUnavailable("not stored")] * len(batch)
-        changed: dict[str, int] = {}
         for (code, *_), members in groups.items():
             reply = replies[members[0]]
             if isinstance(reply, BaseException):
@@ -198,9 +221,6 @@ class BallotWriter:
                 outcomes[index] = BallotOutcome(str(outcome))
             if int(seq):
                 self.accepted += sum(1 for r in results if r == BallotOutcome.ACCEPTED)
-                changed[code] = max(int(seq), changed.get(code, 0))
-        if changed:
-            await self._announce(changed, now)
         for item, result in zip(batch, outcomes, strict=True):
             if item.future.done():
                 continue
@@ -211,8 +231,9 @@ class BallotWriter:
 
     async def _store(self, batch: list[PendingBallot], groups: list[list[int]], now: float) -> list[Any]:
         """One script call per (session, question) group, all in one pipeline round trip (transaction=False:
-        each call is atomic on its own). A group that met NOSCRIPT did not run and is sent once more after
-        loading the script. Returns each group's reply at the index of its first ballot."""
+        each call is atomic on its own, and publishes its session's notice itself), followed in the same
+        round trip by the sessions' activity index. A group that met NOSCRIPT did not run and is sent once
+        more after loading the script. Returns each group's reply at the index of its first ballot."""
         client = self._client()
         if not self._script.sha:
             await self._script.load(client)
@@ -226,14 +247,18 @@ class BallotWriter:
                 qid = first.question.id
                 definition = "" if first.definition is None else str(first.definition)
                 args: list[str | int] = [
-                    qid, flag(first.question.allow_change), repr(now), self._ttl_ms, definition, first.gate
+                    qid, flag(first.question.allow_change), repr(now), self._ttl_ms, definition, first.gate,
+                    keys.notices,
                 ]
                 for index in members:
                     args += ballot_args(batch[index].ballot)
                 pipe.evalsha(
                     self._script.sha, 4, keys.state, keys.ballots(qid), keys.tally(qid), keys.first_seen(qid), *args
                 )
-            if self._wait_replicas:
+            if pending is groups:  # the activity of the batch's sessions, once (not with a NOSCRIPT retry)
+                for step, step_args in self._index_steps(dict.fromkeys((i.code for i in batch), now)):
+                    step(pipe, *step_args)
+            if self._wait_replicas:  # last, so that it covers every write of the batch
                 pipe.execute_command("WAIT", self._wait_replicas, int(self._timeout * 500))
             results = await pipe.execute(raise_on_error=False)
             if self._wait_replicas and not (isinstance(results[-1], int) and results[-1] >= self._wait_replicas):

@@ -121,8 +121,8 @@ class WsClient(asyncio.Protocol):
             lname = name.strip().lower()
             if lname == "sec-websocket-accept":
                 accept = value.strip()
-            elif lname == "set-cookie" and self.set_cookie is None:
-                self.set_cookie = value.strip().split(";", 1)[0]
+            elif lname == "set-cookie":
+                self.set_cookie = merge_cookies(self.set_cookie, value)
         expected = base64.b64encode(hashlib.sha1(self._key + GUID).digest()).decode()
         if accept != expected:
             self._fail(HandshakeError("bad Sec-WebSocket-Accept"))
@@ -285,6 +285,15 @@ async def ws_connect(
     return client
 
 
+def merge_cookies(jar: str | None, set_cookie: str) -> str:
+    """A Cookie header as a browser would send it after `set_cookie` (name=value pairs; a name set again
+    replaces its old value)."""
+    pairs = dict(p.split("=", 1) for p in (jar or "").split("; ") if "=" in p)
+    name, _, value = set_cookie.strip().split(";", 1)[0].partition("=")
+    pairs[name] = value
+    return "; ".join(f"{k}={v}" for k, v in pairs.items())
+
+
 # HTTP ------------------------------------------------------------------------------------------------------
 
 
@@ -377,8 +386,8 @@ class HttpPool:
             lname = name.strip().lower()
             if lname == "content-length":
                 length = int(value)
-            elif lname == "set-cookie" and set_cookie is None:
-                set_cookie = value.strip().split(";", 1)[0]
+            elif lname == "set-cookie":
+                set_cookie = merge_cookies(set_cookie, value)
             elif lname == "connection" and value.strip().lower() == "close":
                 keep = False
         data = await conn.reader.readexactly(length) if length else b""

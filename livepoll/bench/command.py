@@ -22,11 +22,18 @@ PRESETS: dict[str, dict[str, Any]] = {
     "slow": {"participants": 10_000, "presenters": 20, "rate": "5000", "load": True, "duration": 20.0,
              "slow_fraction": 0.05},
     "storm": {"participants": 10_000, "presenters": 4, "load": False, "storm": True},
+    # Overload: twice the 1,000 ballots in flight that saturate one process here (closed loop, every
+    # participant votes again on every answer); admission refuses what the process cannot drain in time.
+    "overload": {"participants": 2_000, "presenters": 2, "rate": "max", "load": True, "duration": 15.0},
+    # Back to back: one probe votes again as soon as its previous ballot showed on the one presenter, while
+    # the audience is connected and quiet: the latency of a lone ballot, without a tick to wait for.
+    "b2b": {"participants": 2_000, "presenters": 1, "rate": "0", "load": True, "duration": 10.0, "probes": 1,
+            "probe_gap": (0.0, 0.0)},
     "custom": {},
 }
 FALLBACK: dict[str, Any] = {
     "participants": 1_000, "presenters": 2, "rate": None, "load": None, "duration": 20.0, "slow_fraction": 0.0,
-    "phone_results": False, "storm": False,
+    "phone_results": False, "storm": False, "probes": None, "probe_gap": (0.05, 0.25),
 }
 
 
@@ -42,15 +49,22 @@ def _pick(name: str, given: Any, preset: dict[str, Any]) -> Any:
 @click.option("--admin-token", envvar="LIVEPOLL_ADMIN_TOKEN", required=True,
               help="The server's admin token (creates the bench session). Env: LIVEPOLL_ADMIN_TOKEN.")
 @click.option("--scenario", type=click.Choice(sorted(PRESETS)), default="custom", show_default=True,
-              help="Preset: idle, ingest, latency, slow, storm (options below override it).")
+              help="Preset: idle, ingest, latency, slow, storm, overload, b2b (options below override it).")
 @click.option("--participants", type=click.IntRange(0, 200_000), help="Participant WebSockets to hold.")
 @click.option("--presenters", type=click.IntRange(1, 1000), help="Presenter probes (results WebSockets).")
 @click.option("--rate", help="Ballots per second over all processes, or 'max' (each participant votes as soon "
-              "as its previous ballot is acknowledged, at most --per-participant-rate per second).")
+              "as its previous ballot is acknowledged, at most --per-participant-rate per second), or 0 (only "
+              "the vote-to-screen probes vote).")
+@click.option("--probes", type=click.IntRange(1, 26), help="Vote-to-screen probes at most (default: 26).")
+@click.option("--probe-gap", type=(float, float), help="Seconds between a probe's toggles, random in "
+              "[LOW, HIGH] (default 0.05 0.25; 0 0: each as soon as the previous one showed).")
 @click.option("--load/--no-load", default=None, help="Cast ballots (default: when a rate is set).")
 @click.option("--duration", type=click.FloatRange(1, 3600), help="Seconds of each load phase (or of holding).")
 @click.option("--processes", type=click.IntRange(1, 64), default=min(4, os.cpu_count() or 2), show_default=True,
               help="Generator processes (each with its own event loop).")
+@click.option("--join-get/--no-join-get", default=True, show_default=True,
+              help="A participant's first join GETs the session (as a page load does) before the WebSocket; "
+              "--no-join-get joins with the handshake alone (it sets the participant cookie).")
 @click.option("--ramp-step", type=click.IntRange(1, 200_000), default=1000, show_default=True,
               help="Connections opened per ramp step (each step waits for the previous one).")
 @click.option("--ramp-concurrency", type=click.IntRange(1, 10_000), default=200, show_default=True,
@@ -84,7 +98,8 @@ def _pick(name: str, given: Any, preset: dict[str, Any]) -> Any:
 @click.option("--quiet", is_flag=True, help="Only the final table.")
 def bench(
     urls: tuple[str, ...], admin_token: str, scenario: str, participants: int | None, presenters: int | None,
-    rate: str | None, load: bool | None, duration: float | None, processes: int, ramp_step: int,
+    rate: str | None, probes: int | None, probe_gap: tuple[float, float] | None, load: bool | None,
+    duration: float | None, processes: int, join_get: bool, ramp_step: int,
     ramp_concurrency: int, http_share: float, per_participant_rate: float, slow_fraction: float | None,
     phone_results: bool | None, storm: bool | None, storm_command: str | None, storm_timeout: float,
     source_addresses: str, watch_pids: tuple[int, ...], keep_session: bool, i_own_it: bool, seed: int,
@@ -99,8 +114,8 @@ def bench(
         servers = [srv.parse_target(u, i_own_it) for u in urls]
         rate_text = _pick("rate", rate, preset)
         parsed_rate = None if rate_text in (None, "max") else float(rate_text)
-        if parsed_rate is not None and parsed_rate <= 0:
-            raise srv.BenchError("--rate must be positive or 'max'")
+        if parsed_rate is not None and parsed_rate < 0:
+            raise srv.BenchError("--rate must be positive, 0 or 'max'")
         do_load = _pick("load", load, preset)
         if do_load is None:
             do_load = rate_text is not None
@@ -115,6 +130,8 @@ def bench(
             storm=bool(_pick("storm", storm, preset)), storm_command=storm_command, storm_timeout=storm_timeout,
             source_addresses=source_addresses_for(source_addresses, n + m + 100, servers),
             watch_pids=list(watch_pids), keep_session=keep_session, seed=seed, time_limit=time_limit,
+            probes=_pick("probes", probes, preset), probe_gap=tuple(_pick("probe_gap", probe_gap, preset)),
+            join_get=join_get,
         )
         if any(not s.target.host.startswith("127.") and s.target.host != "::1" for s in servers):
             click.echo("warning: loading a non-loopback server you said you own", err=True)

@@ -51,6 +51,9 @@ class Plan:
     keep_session: bool = False
     seed: int = 1
     time_limit: float = 1800.0  # the whole run, whatever happens; then everything is stopped
+    probes: int | None = None  # vote-to-screen probes at most (None: as many as the session has options for)
+    probe_gap: tuple[float, float] = (0.05, 0.25)  # seconds between a probe's toggles (0, 0: back to back)
+    join_get: bool = True  # a participant's first join: GET the session first (else the handshake alone)
 
 
 class Bench:
@@ -72,9 +75,12 @@ class Bench:
         probes_each = len(session.probe_options) // max(1, min(n, plan.presenters))
         probe_slots = list(session.probe_options)
         probes = 0
+        if plan.probes is not None:
+            probes_each = min(probes_each, plan.probes)
+            probe_slots = probe_slots[:plan.probes]
         for i in range(n):
             presenter_ids = list(range(i, plan.presenters, n))
-            mine = [probe_slots.pop(0) for _ in range(probes_each)] if presenter_ids and probe_slots else []
+            mine = [probe_slots.pop(0) for _ in range(probes_each) if probe_slots] if presenter_ids else []
             probes += len(mine)
             config = WorkerConfig(
                 index=i, targets=[s.target for s in self.servers], code=session.code, host_key=session.host_key,
@@ -208,8 +214,8 @@ class Bench:
             want = min(plan.ramp_step, plan.participants - step * plan.ramp_step)
             shares = [want // n + (1 if i < want % n else 0) for i in range(n)]
             t0 = time.monotonic()
-            self._send_all([{"cmd": "connect", "participants": s, "concurrency": plan.ramp_concurrency}
-                            for s in shares])
+            self._send_all([{"cmd": "connect", "participants": s, "concurrency": plan.ramp_concurrency,
+                             "join_get": plan.join_get} for s in shares])
             replies = self._collect(300.0)
             took = time.monotonic() - t0
             ramp_seconds += took
@@ -249,7 +255,8 @@ class Bench:
         commits0 = srv.commits(self.servers, self.admin_token)
         t0 = time.monotonic()
         replies = self._all({"cmd": "load", "duration": plan.duration, "rate": rate, "http_share": plan.http_share,
-                             "per_participant": plan.per_participant, "stall_fraction": stall},
+                             "per_participant": plan.per_participant, "stall_fraction": stall,
+                             "probe_gap": plan.probe_gap},
                             plan.duration + 60.0, sample_rss=True)
         wall = time.monotonic() - t0
         cpu1 = srv.scrape_all(self.servers)
@@ -315,7 +322,9 @@ class Bench:
             subprocess.run(plan.storm_command, shell=True, check=False, timeout=plan.storm_timeout)
         else:
             self.say(f"storm: restart the server now (waiting up to {plan.storm_timeout:.0f} s)")
+        cpu_at_start = self._first_scrape(plan.storm_timeout) if plan.storm_command else None
         replies = self._collect(plan.storm_timeout + 60.0)
+        cpu_after = srv.scrape_all(self.servers).cpu_seconds
         lost = [x for r in replies for x in r["lost_at"]]
         back = sorted(x for r in replies for x in r["back_at"])
         first_loss = min(lost, default=math.nan)
@@ -333,7 +342,21 @@ class Bench:
             "p50_s": percentile(after, 50), "p99_s": percentile(after, 99),
             "attempts": sum(r["attempts"] for r in replies), "failures": dict(failures),
             "close_codes": dict(codes),
+            # The restarted server's CPU from its first answer to everyone being back, per reconnect: the
+            # handshakes (and whatever else ran meanwhile). NaN when its first answer was not caught.
+            "server_cpu_ms_per_reconnect": (cpu_after - cpu_at_start) * 1e3 / len(back)
+            if back and cpu_at_start is not None else math.nan,
         }
+
+    def _first_scrape(self, limit: float) -> float | None:
+        """The restarted server's CPU seconds as soon as its /metrics answers (polled every 20 ms)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                return srv.scrape_all(self.servers).cpu_seconds
+            except srv.BenchError:
+                time.sleep(0.02)
+        return None
 
     def _exactness(self, main: srv.Server, session: srv.BenchSession) -> dict[str, Any]:
         replies = self._all({"cmd": "final"}, 60.0)

@@ -33,6 +33,7 @@ LOAD: list[Pick] = [
     ("vote-to-screen p99 ms", "phases.0.screen_latency_ms.p99"),
     ("ack p50 ms", "phases.0.ack_latency_ms.p50"),
     ("ack p99 ms", "phases.0.ack_latency_ms.p99"),
+    ("answers unavailable (refused or not confirmed)", "phases.0.errors.unavailable"),
     ("frames /s per presenter", "phases.0.frames_per_presenter_s"),
     ("ballots per SQLite commit", "phases.0.ballots_per_commit"),
     ("server RSS max MiB", "phases.0.rss_max_mib"),
@@ -52,6 +53,7 @@ STORM: list[Pick] = [
     ("storm: p50 s", "storm.p50_s"),
     ("storm: p99 s", "storm.p99_s"),
     ("storm: server away, s", "storm.server_away_s"),
+    ("storm: server CPU ms per reconnect", "storm.server_cpu_ms_per_reconnect"),
 ]
 
 

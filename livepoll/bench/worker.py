@@ -19,7 +19,7 @@ from collections import Counter, deque
 from multiprocessing.connection import Connection
 from typing import Any
 
-from livepoll.bench.clients import HttpPool, WsClient, ws_connect
+from livepoll.bench.clients import HttpPool, WsClient, merge_cookies, ws_connect
 from livepoll.bench.records import Participant, Phase, Presenter, Probe, WorkerConfig
 from livepoll.bench.storm import Storm
 
@@ -27,6 +27,9 @@ RESTART_CODES = (1001, 1012)
 DRAIN_SECONDS = 5.0
 # Errors after which the ballot may or may not have been stored (a timeout towards the store).
 UNCERTAIN_ERRORS = frozenset({"unavailable"})
+# Seconds between a probe's toggle being seen everywhere and its next toggle (random in this range, so that
+# toggles do not lock to the presenter tick); (0, 0): back to back, each as soon as the previous one showed.
+DEFAULT_PROBE_GAP = (0.05, 0.25)
 PROBE_TIMEOUT = 5.0
 
 
@@ -54,6 +57,8 @@ class Worker:
         self.idle: deque[Participant] = deque()
         self.phase = Phase()
         self.min_interval = 0.0
+        self.probe_gap = DEFAULT_PROBE_GAP
+        self.join_get = True  # a participant's first join: GET the session (as the page load does), then the socket
         self.stall_started = 0.0
         self.stalled_closed_after: dict[int, float] = {}
         self.storm: Storm | None = None
@@ -87,7 +92,7 @@ class Worker:
 
     async def _open_participant(self, p: Participant, limit: float = 15.0) -> None:
         t = p.target
-        if p.cookie is None:
+        if p.cookie is None and self.join_get:
             r = await self.pools[t].request("GET", f"/api/v1/sessions/{self.c.code}", limit=limit)
             if r.status != 200 or r.set_cookie is None:
                 raise ConnectionError(f"GET session: HTTP {r.status}")
@@ -96,6 +101,8 @@ class Worker:
         ws = await ws_connect(t.host, t.port, t.host_header, f"/ws/v1/sessions/{self.c.code}", p.cookie,
                               self._participant_text, self._closed, local_addr=self._local_addr(p.gid),
                               limit=limit, data=p)
+        if ws.set_cookie is not None:  # the handshake set cookies (the participant's, or "joined"): keep them
+            p.cookie = ws.set_cookie if p.cookie is None else merge_cookies(p.cookie, ws.set_cookie)
         p.ws = ws
 
     async def _open_presenter(self, m: Presenter, limit: float = 15.0) -> None:
@@ -119,6 +126,7 @@ class Worker:
         if self.connected_m == 0 and self.connected_p == 0:
             todo += self.presenters
             todo += [probe.participant for probe in self.probes]
+        self.join_get = bool(cmd.get("join_get", True))
         n = min(int(cmd["participants"]), len(self.participants) - self.connected_p)
         todo += self.participants[self.connected_p : self.connected_p + n]
         self.connected_p += n
@@ -245,7 +253,8 @@ class Worker:
     def _probe_schedule(self, probe: Probe) -> None:
         if self.phase.running:
             loop = asyncio.get_running_loop()
-            probe.timer = loop.call_later(self.rng.uniform(0.05, 0.25), self._probe_fire, probe)
+            low, high = self.probe_gap
+            probe.timer = loop.call_later(self.rng.uniform(low, high), self._probe_fire, probe)
 
     def _probe_fire(self, probe: Probe) -> None:
         p = probe.participant
@@ -307,6 +316,8 @@ class Worker:
         duration, rate = float(cmd["duration"]), cmd.get("rate")
         http_share = float(cmd.get("http_share", 0.0))
         self.min_interval = 1.0 / float(cmd.get("per_participant", 15.0))
+        low, high = cmd.get("probe_gap", DEFAULT_PROBE_GAP)
+        self.probe_gap = (float(low), float(high))
         self.phase = ph = Phase(running=True)
         self._stall(float(cmd.get("stall_fraction", 0.0)))
         self.idle = deque(p for p in self.participants if p.ws is not None and not p.ws.closed

@@ -17,7 +17,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from livepoll import metrics
+from livepoll import gcpolicy, metrics
+from livepoll.admission import Admission
 from livepoll.backends import Backend, open_backend
 from livepoll.blocklist import Blocklist
 from livepoll.config import Settings, load_settings
@@ -139,12 +140,14 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         admin_token = await _load_secret(store, settings.admin_token, "admin_token")
         app.state.settings = settings
         app.state.backend = store
-        app.state.polls = Polls(store, secret, words_rules(Blocklist.load(settings.blocklist_file)))
+        app.state.polls = Polls(store, secret, words_rules(Blocklist.load(settings.blocklist_file)),
+                               Admission(settings.ballot_queue_limit))
         app.state.credentials = Credentials(settings, secret, admin_token)
         app.state.hub = LiveHub(store, settings.presenter_rate, settings.phone_rate,
                                 burst=settings.presenter_burst, min_gap=settings.presenter_min_gap)
         app.state.guesses = GuessLimiter(store, secret)
         sweeper = asyncio.create_task(_sweep_expired(store, settings), name="livepoll-retention")
+        gcpolicy.tune()  # started: rare full collections from here on (livepoll/gcpolicy.py)
         try:
             yield
         finally:

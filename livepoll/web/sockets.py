@@ -6,6 +6,7 @@ Frames to viewers go through the live hub's latest-wins outboxes; replies to a p
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -14,11 +15,12 @@ from pydantic import ValidationError
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from livepoll.admission import ROOM_WAIT
 from livepoll.backends.base import BackendUnavailable
 from livepoll.frames import encode_ack, encode_error
 from livepoll.live import Close, LiveHub, Role, Viewer
-from livepoll.metrics import CONNECTIONS
-from livepoll.model import PollError, hash_host_key
+from livepoll.metrics import BALLOT_OUTCOMES, CONNECTIONS
+from livepoll.model import PollError, Session, hash_host_key
 from livepoll.polls import Polls
 from livepoll.web import doors
 from livepoll.web.auth import Credentials
@@ -36,6 +38,9 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429
 # A refused door (doors.py) as a close code: 401/403 → 4403, 404 → 4404, 429 → 4429.
 CLOSE_FOR_STATUS = {401: CLOSE_FORBIDDEN, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND, 429: CLOSE_TOO_MANY}
+
+# The answer to a ballot refused by overload admission (livepoll/admission.py): sending it again is safe.
+BUSY_TEXT = "The server is busy. Send your vote again: a repeated vote is counted once."
 
 # A participant sends a ballot now and then; more messages than this per second is a broken or hostile
 # client, and so is a run of malformed messages.
@@ -73,8 +78,15 @@ async def participant_socket(ws: WebSocket) -> None:
     if participant is None:
         participant, cookie = credentials.new_participant()
         headers.append(credentials.participant_cookie_header(ws, cookie))
+
+    async def lookup() -> Session:
+        # A live room's session is current (its change notices keep it so) and is what the first frame is
+        # made from: a reconnect storm into a live room reads nothing from the store.
+        live = hub.live_session(code)
+        return live if live is not None else await polls.session(code)
+
     try:
-        session = await doors.public_session(ws, code)
+        session = await doors.public(ws, code, lookup)
     except PollError as exc:
         await _refuse(ws, exc, headers)
         return
@@ -96,28 +108,54 @@ async def participant_socket(ws: WebSocket) -> None:
 
 
 async def _participant_loop(ws: WebSocket, polls: Polls, code: str, voter: str) -> None:
-    window_start, in_window, violations = time.monotonic(), 0, 0
-    while True:
-        message = await ws.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        now = time.monotonic()
-        if now - window_start >= 1.0:
-            window_start, in_window = now, 0
-        in_window += 1
-        if in_window > MAX_MESSAGES_PER_SECOND:
-            await ws.close(code=CLOSE_POLICY, reason="too many messages")
-            return
-        text = message.get("text")
-        if text is None:
-            await ws.close(code=CLOSE_UNSUPPORTED, reason="text frames only")
-            return
-        reply, ok = await _handle_vote(polls, code, voter, text)
-        violations = 0 if ok else violations + 1
-        await ws.send_text(reply)
-        if violations >= MAX_CONSECUTIVE_VIOLATIONS:
-            await ws.close(code=CLOSE_POLICY, reason="too many invalid messages")
-            return
+    admission = polls.admission
+    placed = False  # admission handed this socket a place (after a refusal): its next ballot takes it
+    try:
+        window_start, in_window, violations = time.monotonic(), 0, 0
+        while True:
+            if placed:
+                try:
+                    async with asyncio.timeout(ROOM_WAIT):
+                        message = await ws.receive()
+                except TimeoutError:  # the phone did not send again: the place goes to the next one
+                    placed = False
+                    admission.leave()
+                    continue
+            else:
+                message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            now = time.monotonic()
+            if now - window_start >= 1.0:
+                window_start, in_window = now, 0
+            in_window += 1
+            if in_window > MAX_MESSAGES_PER_SECOND:
+                await ws.close(code=CLOSE_POLICY, reason="too many messages")
+                return
+            text = message.get("text")
+            if text is None:
+                await ws.close(code=CLOSE_UNSUPPORTED, reason="text frames only")
+                return
+            if not placed and not admission.enter():
+                # Past the limit of ballots in progress: refused before any work (retryable, nothing
+                # stored); this socket reads its next message when a place is handed to it.
+                BALLOT_OUTCOMES["unavailable"].inc()
+                await ws.send_text(encode_error(_ref_of(text), "unavailable", BUSY_TEXT))
+                placed = await admission.room()
+                continue
+            placed = False
+            try:
+                reply, ok = await _handle_vote(polls, code, voter, text)
+            finally:
+                admission.leave(now)
+            violations = 0 if ok else violations + 1
+            await ws.send_text(reply)
+            if violations >= MAX_CONSECUTIVE_VIOLATIONS:
+                await ws.close(code=CLOSE_POLICY, reason="too many invalid messages")
+                return
+    finally:
+        if placed:
+            admission.leave()
 
 
 def _ref_of(text: str) -> str:
@@ -143,7 +181,7 @@ async def _handle_vote(polls: Polls, code: str, voter: str, text: str) -> tuple[
         where = field_path(first["loc"]) or "message"
         return encode_error(_ref_of(text), "invalid_message", f"{where}: {first['msg']}"), False
     try:
-        await polls.vote_as(code, voter, vote.question, vote.ballot(vote.ref))
+        await polls.vote_as(code, voter, vote.question, vote.ballot(vote.ref), admitted=True)
     except PollError as exc:
         return encode_error(vote.ref, exc.code, exc.message), True
     except BackendUnavailable:
