@@ -65,5 +65,6 @@ def test_in_a_cluster_every_script_notice_is_a_shard_message() -> None:
     scripts = resources.files("livepoll.backends")
     for script in scripts.iterdir():
         if script.name.endswith(".lua"):
-            text = sharded(script.read_text("utf-8")).upper().replace("SPUBLISH", "")
+            code = "\n".join(line.split("--", 1)[0] for line in sharded(script.read_text("utf-8")).splitlines())
+            text = code.upper().replace("SPUBLISH", "")  # comments left out: they may say "published"
             assert "PUBLISH" not in text, f"{script.name} publishes in a form the Cluster client does not rewrite"
