@@ -115,10 +115,12 @@ async def test_past_the_limit_ballots_are_refused_at_once_retryable_and_nothing_
                 for n, frame in refused.items():
                     assert frame == {"type": "error", "ref": f"r{n}", "error": "unavailable",
                                      "message": frame["message"]}
+                    assert "busy" in frame["message"]
                 # A ballot over HTTP is refused the same way, with 503 and Retry-After.
                 busy = await phone.vote(code, "q1", ["o2"])
                 assert busy.status_code == 503
                 assert busy.json()["error"] == "unavailable"
+                assert "busy" in busy.json()["message"], "refused before any work: not 'did not confirm'"
                 assert "Retry-After" in busy.headers
                 assert not any(task.done() for n, task in enumerate(replies) if n not in refused)
             # The store is back: the ballot that waited for it is acknowledged; every refused ballot, sent

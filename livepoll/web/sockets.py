@@ -24,7 +24,7 @@ from livepoll.model import PollError, Session, hash_host_key
 from livepoll.polls import Polls
 from livepoll.web import doors
 from livepoll.web.auth import Credentials
-from livepoll.web.errors import UNCONFIRMED
+from livepoll.web.errors import BUSY, UNCONFIRMED
 from livepoll.web.schemas import VoteMessage, ballot_refusal, field_path
 from livepoll.web.state import reader_language
 
@@ -40,7 +40,6 @@ CLOSE_TOO_MANY = 4429
 CLOSE_FOR_STATUS = {401: CLOSE_FORBIDDEN, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND, 429: CLOSE_TOO_MANY}
 
 # The answer to a ballot refused by overload admission (livepoll/admission.py): sending it again is safe.
-BUSY_TEXT = "The server is busy. Send your vote again: a repeated vote is counted once."
 
 # A participant sends a ballot now and then; more messages than this per second is a broken or hostile
 # client, and so is a run of malformed messages.
@@ -140,7 +139,7 @@ async def _participant_loop(ws: WebSocket, polls: Polls, code: str, voter: str) 
                 # Past the limit of ballots in progress: refused before any work (retryable, nothing
                 # stored); this socket reads its next message when a place is handed to it.
                 BALLOT_OUTCOMES["unavailable"].inc()
-                await ws.send_text(encode_error(_ref_of(text), "unavailable", BUSY_TEXT))
+                await ws.send_text(encode_error(_ref_of(text), "unavailable", BUSY))
                 placed = await admission.room()
                 continue
             placed = False
