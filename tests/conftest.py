@@ -24,6 +24,8 @@ Reuse from any test file (pages, browser, fault tests):
   with ``create_session(...) -> (code, host_key, body)``, ``participant()`` (a new client with its own
   cookie jar on the same connection pool), ``join``, ``vote``, ``control``, ``results``, ``votes``,
   ``export``; ``ADMIN_TOKEN`` and ``SECRET`` (the server's known secrets) are in ``support.server``.
+- `browser` (function scope): a launched headless Chromium (``support.chromium``); modules that share one
+  browser across their tests override it with a module-scoped fixture of the same name.
 - `client_for` (function scope): ``client_for(server)`` gives a ``LivepollClient`` for any
   ``ServerProcess`` (e.g. one from `make_server`), closed at teardown.
 - Plain helpers in ``support.server`` (import with ``from support.server import ...``): ``run_cli(args,
@@ -208,3 +210,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         written = process.log_path.exists() and process.log_path.stat().st_mtime >= started - 1
         if id(process) in used or written:
             report.sections.append((f"livepoll server log ({process!r})", process.log_tail(60)))
+
+
+# Browser -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """A headless Debian Chromium for one test (a module that wants one for all its tests overrides this with
+    a module-scoped fixture of the same name, using ``support.chromium.chromium()``)."""
+    from support.chromium import chromium
+
+    async with chromium() as launched:
+        yield launched
+

@@ -5,11 +5,10 @@ the server going away, and falls back to polling when a proxy blocks WebSockets.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from support.chromium import chromium
 from support.server import LivepollClient, ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -29,13 +28,6 @@ EXPECTED_WHEN_OFFLINE = ("WebSocket connection to", "Failed to load resource", "
 def backend_name() -> str:
     """The browser tests are about the pages; the embedded backend is enough."""
     return "embedded"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    """A headless Debian Chromium for one test."""
-    async with chromium() as launched:
-        yield launched
 
 
 class Console:

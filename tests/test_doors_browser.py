@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import http.server
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.chromium import chromium
 from support.server import LivepollClient, ServerProcess, free_port
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -69,12 +68,6 @@ def attack_site() -> Iterator[AttackSite]:
         yield site
     finally:
         site.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def test_page_on_a_sibling_origin_cannot_change_a_ballot(

@@ -7,22 +7,17 @@ speaks Ukrainian reads it in Ukrainian and votes."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import random
 import re
 import string
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from playwright import async_api as playwright_api
-from support.chromium import chromium
 from support.forms import as_data, form_fields, with_fields
+from support.screens import frame_where, presenter_socket
 from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
-from websockets.asyncio.client import ClientConnection, connect
 
 UI_WAIT = 10_000  # ms: Chromium shares a loaded 2-core machine
 SHOWN_MARGIN = 1.5  # s on top of a 2 s promise, for the same reason
@@ -222,28 +217,6 @@ async def test_host_list_shows_activity_local_times_and_searches(api: LivepollCl
 # Live ------------------------------------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def presenter_socket(server: ServerProcess, code: str, key: str) -> AsyncIterator[ClientConnection]:
-    """The presenter screen's socket (what the shared screen gets)."""
-    url = server.ws_url(f"/ws/v1/sessions/{code}/presenter?key={key}")
-    async with connect(url, proxy=None, compression=None, open_timeout=WAIT, close_timeout=2) as ws:
-        yield ws
-
-
-async def frame_where(ws: ClientConnection, check: Any, within: float = WAIT) -> dict[str, Any]:
-    deadline = time.monotonic() + within
-    last: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        try:
-            raw = await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
-        except TimeoutError:
-            break
-        last = json.loads(raw)
-        if last.get("type") == "results" and check(last):
-            return last
-    raise AssertionError(f"no such presenter frame within {within} s; last: {last}")
-
-
 async def test_an_edit_reaches_a_connected_presenter_within_a_second(
     api: LivepollClient, server: ServerProcess
 ) -> None:
@@ -263,12 +236,6 @@ async def test_an_edit_reaches_a_connected_presenter_within_a_second(
 
 
 # In Chromium -----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
 
 
 @pytest.mark.browser

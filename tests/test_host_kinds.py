@@ -5,19 +5,14 @@ JavaScript."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from support.chromium import chromium
+from support.screens import frame_where, presenter_socket
 from support.server import ADMIN_TOKEN, LivepollClient, ServerProcess
-from websockets.asyncio.client import ClientConnection, connect
 
 from livepoll.model import MAX_QUESTIONS
 from livepoll.questions import MAX_OPTIONS
@@ -91,29 +86,6 @@ def element_text(html: str, element_id: str) -> str:
     match = re.search(rf'<(\w+) id="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
     assert match, f"no element #{element_id}"
     return re.sub(r"<[^>]+>", "", match.group(2)).strip()
-
-
-@contextlib.asynccontextmanager
-async def presenter_socket(server: ServerProcess, code: str, key: str) -> AsyncIterator[ClientConnection]:
-    """The presenter screen's socket (not the host's view): what the shared screen gets."""
-    url = server.ws_url(f"/ws/v1/sessions/{code}/presenter?key={key}")
-    async with connect(url, proxy=None, compression=None, open_timeout=WAIT, close_timeout=2) as ws:
-        yield ws
-
-
-async def frame_where(ws: ClientConnection, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    """The first presenter frame that satisfies `predicate` (bounded)."""
-    deadline = time.monotonic() + WAIT
-    last: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        try:
-            raw = await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
-        except TimeoutError:
-            break
-        last = json.loads(raw)
-        if last.get("type") == "results" and predicate(last):
-            return last
-    raise AssertionError(f"no such presenter frame within {WAIT} s; last: {last}")
 
 
 def words_of(frame: dict[str, Any]) -> list[str]:
@@ -316,12 +288,6 @@ async def test_no_js_panel_buttons_reach_every_kind(api: LivepollClient, server:
 
 
 # In Chromium --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
 
 
 class Console:

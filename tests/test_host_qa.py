@@ -10,11 +10,10 @@ import asyncio
 import html
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from support.chromium import chromium
 from support.server import LivepollClient, ServerProcess
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -145,12 +144,6 @@ async def test_no_js_panel_lists_the_blocklists_catch_with_the_pseudonym(
 
 
 # In Chromium -----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as launched:
-        yield launched
 
 
 @pytest.mark.browser

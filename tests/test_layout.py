@@ -34,7 +34,6 @@ from livepoll.questions import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS
 
 pytestmark = pytest.mark.browser
 
-browser = test_browser.browser
 Console = test_browser.Console
 
 SCREENS = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}

@@ -14,7 +14,6 @@ from support.server import LivepollClient, ServerProcess
 
 pytestmark = pytest.mark.browser
 
-browser = test_browser.browser
 Console = test_browser.Console
 open_phone = test_browser.open_phone
 UI_WAIT = test_browser.UI_WAIT

@@ -17,7 +17,6 @@ from support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
-browser = test_browser.browser
 Console = test_browser.Console
 MARGIN = test_browser.MARGIN
 UI_WAIT = test_browser.UI_WAIT
