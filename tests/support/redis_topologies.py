@@ -12,11 +12,33 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from support.redis_server import RedisServer, free_port, redis_server_path
 
 SERVICE = "livepoll"
 READY_TIMEOUT = 30.0
+
+
+class Topology:
+    """Servers started together and stopped together, also when starting them fails half-way."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
 
 class Sentinel:
@@ -52,7 +74,7 @@ class Sentinel:
                 self.process.wait(10)
 
 
-class SentinelSet:
+class SentinelSet(Topology):
     """A primary, one replica of it, and three sentinels (quorum 2) that fail over to the replica."""
 
     def __init__(self, down_after_ms: int = 1000) -> None:
@@ -88,19 +110,8 @@ class SentinelSet:
         for server in (self.primary, self.replica):
             server.close()
 
-    def __enter__(self) -> SentinelSet:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
-
-
-class Cluster:
+class Cluster(Topology):
     """Three primaries, no replicas, the 16384 slots split between them by `redis-cli --cluster create`."""
 
     def __init__(self, primaries: int = 3) -> None:
@@ -132,17 +143,6 @@ class Cluster:
     def close(self) -> None:
         for node in self.nodes:
             node.close()
-
-    def __enter__(self) -> Cluster:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
 
 
 def cluster_options() -> tuple[str, ...]:
