@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from livepoll.bench import server as srv
+from livepoll.bench import kinds, server as srv
 from livepoll.bench.report import render_table, write_json
 from livepoll.bench.run import Bench, Plan, source_addresses
 
@@ -50,6 +50,9 @@ def _pick(name: str, given: Any, preset: dict[str, Any]) -> Any:
               help="The server's admin token (creates the bench session). Env: LIVEPOLL_ADMIN_TOKEN.")
 @click.option("--scenario", type=click.Choice(sorted(PRESETS)), default="custom", show_default=True,
               help="Preset: idle, ingest, latency, slow, storm, overload, b2b (options below override it).")
+@click.option("--kind", type=click.Choice(list(kinds.KINDS)), default="choice", show_default=True,
+              help="Kind of the question under load (word cloud: 1-3 Polish nouns a ballot; open text: each "
+              f"participant sends its {kinds.OPEN_MAX_ENTRIES} entries, then stops).")
 @click.option("--participants", type=click.IntRange(0, 200_000), help="Participant WebSockets to hold.")
 @click.option("--presenters", type=click.IntRange(1, 1000), help="Presenter probes (results WebSockets).")
 @click.option("--rate", help="Ballots per second over all processes, or 'max' (each participant votes as soon "
@@ -97,7 +100,7 @@ def _pick(name: str, given: Any, preset: dict[str, Any]) -> Any:
               help="Also write the full report as JSON here ('-' for standard output).")
 @click.option("--quiet", is_flag=True, help="Only the final table.")
 def bench(
-    urls: tuple[str, ...], admin_token: str, scenario: str, participants: int | None, presenters: int | None,
+    urls: tuple[str, ...], admin_token: str, scenario: str, kind: str, participants: int | None, presenters: int | None,
     rate: str | None, probes: int | None, probe_gap: tuple[float, float] | None, load: bool | None,
     duration: float | None, processes: int, join_get: bool, ramp_step: int,
     ramp_concurrency: int, http_share: float, per_participant_rate: float, slow_fraction: float | None,
@@ -132,6 +135,7 @@ def bench(
             watch_pids=list(watch_pids), keep_session=keep_session, seed=seed, time_limit=time_limit,
             probes=_pick("probes", probes, preset), probe_gap=tuple(_pick("probe_gap", probe_gap, preset)),
             join_get=join_get,
+            kind=kind,
         )
         if any(not s.target.host.startswith("127.") and s.target.host != "::1" for s in servers):
             click.echo("warning: loading a non-loopback server you said you own", err=True)

@@ -31,6 +31,7 @@ class WorkerConfig:
     local_addrs: list[str | None]
     http_pool_size: int = 16
     seed: int = 0
+    kind: str = "choice"  # the question kind (livepoll.bench.kinds); load/probe_options are its tokens
 
 
 class Participant:

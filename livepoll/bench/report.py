@@ -32,7 +32,7 @@ def latency_summary(samples: Iterable[float]) -> dict[str, float]:
 def exactness(
     expected: Counter[str],
     voters: int,
-    ambiguous: list[list[tuple[str, ...] | None]],
+    ambiguous: list[list[dict[str, int] | None]],
     actual_votes: dict[str, int],
     actual_voters: int,
 ) -> dict[str, Any]:
@@ -40,13 +40,14 @@ def exactness(
 
     A participant whose fate is open (its last ballot got no answer before the end, e.g. its connection
     dropped, or answers of "unavailable", which a timeout gives without knowing whether the store kept the
-    ballot) may count as any of its candidate ballots: that widens the accepted range, nothing is guessed."""
+    ballot) may count as any of its candidate ballots: that widens the accepted range, nothing is guessed.
+    Keys and candidates are the kind's tally (livepoll.bench.kinds: {key: count}; None = no ballot)."""
     low = Counter(expected)
     high = Counter(expected)
     voters_low = voters_high = voters
     for candidates in ambiguous:
         for option in {o for c in candidates if c for o in c}:
-            hits = [1 if c and option in c else 0 for c in candidates]
+            hits = [c.get(option, 0) if c else 0 for c in candidates]
             low[option] += min(hits)
             high[option] += max(hits)
         voters_low += 0 if any(c is None for c in candidates) else 1
@@ -97,7 +98,8 @@ def _lat(summary: dict[str, float]) -> str:
 def render_table(report: dict[str, Any]) -> str:
     rows: list[tuple[str, str]] = []
     cfg = report["config"]
-    rows.append(("scenario", f"{cfg['scenario']} ({MACHINE_NOTE}: {report['machine']['cpus']} cores)"))
+    rows.append(("scenario", f"{cfg['scenario']}, {cfg.get('kind', 'choice')} question "
+                 f"({MACHINE_NOTE}: {report['machine']['cpus']} cores)"))
     rows.append(("targets", ", ".join(cfg["urls"])))
     c = report["connections"]
     rows.append(("participants held", f"{_n(c['participants_held'])} of {_n(c['participants_wanted'])} "
@@ -131,7 +133,8 @@ def render_table(report: dict[str, Any]) -> str:
         rows.append((f"[{name}] vote-to-screen", _lat(ph["screen_latency_ms"])
                      + f"; {ph['healthy_presenters']} presenters, {ph['probe_timeouts']} probe timeouts"))
         rows.append((f"[{name}] ballot ack", _lat(ph["ack_latency_ms"])))
-        rows.append((f"[{name}] frames", f"{_n(ph['frames_per_presenter_s'], 1)} /s per presenter, "
+        rows.append((f"[{name}] frames", f"{_n(ph['frames_per_presenter_s'], 1)} /s per presenter "
+                     f"(largest {_n(ph.get('presenter_frame_max_bytes'))} bytes), "
                      f"{_n(ph['frames_per_phone_s'], 2)} /s per phone; server RSS max "
                      f"{_n(ph['rss_max_mib'], 1)} MiB"))
         if ph["stalled"]["count"]:

@@ -54,6 +54,7 @@ class Plan:
     probes: int | None = None  # vote-to-screen probes at most (None: as many as the session has options for)
     probe_gap: tuple[float, float] = (0.05, 0.25)  # seconds between a probe's toggles (0, 0: back to back)
     join_get: bool = True  # a participant's first join: GET the session first (else the handshake alone)
+    kind: str = "choice"  # the question kind under load (livepoll.bench.kinds)
 
 
 class Bench:
@@ -86,7 +87,7 @@ class Bench:
                 index=i, targets=[s.target for s in self.servers], code=session.code, host_key=session.host_key,
                 question=session.question, load_options=session.load_options, probe_options=mine,
                 participant_ids=list(range(i, plan.participants, n)), presenter_ids=presenter_ids,
-                local_addrs=plan.source_addresses, seed=plan.seed * 1000 + i,
+                local_addrs=plan.source_addresses, seed=plan.seed * 1000 + i, kind=plan.kind,
             )
             parent, child = ctx.Pipe()
             proc = ctx.Process(target=run_worker, args=(config, child), name=f"livepoll-bench-{i}", daemon=True)
@@ -151,8 +152,8 @@ class Bench:
         plan = self.plan
         raise_fd_limit(plan.participants + plan.presenters + 1000)
         main = self.servers[0]
-        session = srv.create_session(main, self.admin_token)
-        self.say(f"session {session.code} created on {main.url}")
+        session = srv.create_session(main, self.admin_token, plan.kind)
+        self.say(f"session {session.code} ({plan.kind}) created on {main.url}")
         report: dict[str, Any] = {"config": {**asdict(plan), "urls": [s.url for s in self.servers]},
                                   "machine": {"cpus": os.cpu_count()}, "session": session.code, "phases": [],
                                   "code": _code_version(), "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ",
@@ -292,6 +293,7 @@ class Bench:
             "healthy_presenters": sum(r["healthy_presenters"] for r in replies),
             "frames_per_presenter_s": sum(r["presenter_frames"] for r in replies) / presenters / sending,
             "frames_per_phone_s": sum(r["phone_frames"] for r in replies) / phones / sending,
+            "presenter_frame_max_bytes": max(r["presenter_frame_max_bytes"] for r in replies),
             "encodes": cpu1.encodes - cpu0.encodes,
             "rss_max_mib": max(self.rss_samples, default=cpu1.rss_bytes) / MIB,
             "rss_end_mib": cpu1.rss_bytes / MIB,

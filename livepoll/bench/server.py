@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from livepoll.bench import kinds
 from livepoll.bench.records import Target
-
-LOAD_OPTIONS = 4
-MAX_OPTIONS = 30
 
 
 class BenchError(Exception):
@@ -73,23 +71,21 @@ class BenchSession:
     code: str
     host_key: str
     question: str
-    load_options: list[str]
-    probe_options: list[str]
+    load_options: list[str]  # the kind's load tokens (option ids, statement ids, words)
+    probe_options: list[str]  # one token per latency probe
+    kind: str = "choice"
 
 
-def create_session(server: Server, admin_token: str) -> BenchSession:
-    """One choice question: options o1-o4 take the load, o5-o30 belong to latency probes."""
-    labels = [f"load {n}" for n in range(1, LOAD_OPTIONS + 1)]
-    labels += [f"probe {n}" for n in range(1, MAX_OPTIONS - LOAD_OPTIONS + 1)]
+def create_session(server: Server, admin_token: str, kind: str = "choice") -> BenchSession:
+    """One question of the kind (livepoll.bench.kinds); for choice: options o1-o4 take the load, o5-o30
+    belong to latency probes."""
+    rules = kinds.get(kind)
     created = _call(
         "POST", f"{server.url}/api/v1/sessions",
-        {"title": "livepoll bench", "questions": [{"kind": "choice", "text": "Benchmark", "options": labels}]},
-        token=admin_token,
+        {"title": "livepoll bench", "questions": [rules.definition()]}, token=admin_token,
     )
-    question = created["questions"][0]
-    ids = [o["id"] for o in question["options"]]
-    return BenchSession(created["code"], created["host_key"], question["id"], ids[:LOAD_OPTIONS],
-                        ids[LOAD_OPTIONS:])
+    layout = rules.layout(created["questions"][0])
+    return BenchSession(created["code"], created["host_key"], layout.question, layout.load, layout.probes, kind)
 
 
 def control(server: Server, session: BenchSession, action: str) -> None:
@@ -100,7 +96,7 @@ def control(server: Server, session: BenchSession, action: str) -> None:
 def results(server: Server, session: BenchSession) -> tuple[dict[str, int], int]:
     payload = _call("GET", f"{server.url}/api/v1/sessions/{session.code}/results", token=session.host_key)
     question = next(q for q in payload["questions"] if q["id"] == session.question)
-    return {o["id"]: int(o["votes"]) for o in question["options"]}, int(question["voters"])
+    return kinds.get(session.kind).tally(question), int(question["voters"])
 
 
 def delete_session(server: Server, session: BenchSession) -> None:

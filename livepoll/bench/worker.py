@@ -19,6 +19,7 @@ from collections import Counter, deque
 from multiprocessing.connection import Connection
 from typing import Any
 
+from livepoll.bench import kinds
 from livepoll.bench.clients import HttpPool, WsClient, merge_cookies, ws_connect
 from livepoll.bench.records import Participant, Phase, Presenter, Probe, WorkerConfig
 from livepoll.bench.storm import Storm
@@ -37,6 +38,9 @@ class Worker:
     def __init__(self, config: WorkerConfig, pipe: Connection) -> None:
         self.c = config
         self.pipe = pipe
+        self.kind = kinds.get(config.kind)
+        self.history: dict[int, list[tuple[str, ...]]] = {}  # cumulative kinds: every acknowledged ballot
+        self.max_frame_bytes = 0
         self.rng = random.Random(config.seed)
         t = config.targets
         self.participants = [Participant(g, t[g % len(t)]) for g in config.participant_ids]
@@ -191,7 +195,11 @@ class Worker:
             return
         if ok:
             p.acked = p.pending
-            p.uncertain = []
+            if self.kind.cumulative:
+                self.history.setdefault(p.gid, []).append(p.pending)
+                p.uncertain = [u for u in p.uncertain if u != p.pending]
+            else:
+                p.uncertain = []
             ph.acks += 1
             if sent:
                 ph.ack_latency.append(now - sent)
@@ -203,7 +211,7 @@ class Worker:
         if p.probe is not None:
             probe = p.probe
             if not ok and probe.waiting:  # refused: the count did not move; try the next toggle
-                probe.expect ^= 1
+                probe.expect ^= 1 if self.kind.toggles else 0
                 probe.waiting = False
                 if probe.timer is not None:
                     probe.timer.cancel()
@@ -227,13 +235,14 @@ class Worker:
         m.frames += 1
         if self.phase.running:
             self.phase.presenter_frames += 1
+            self.max_frame_bytes = max(self.max_frame_bytes, len(text.encode()))
         waiting = [probe for probe in self.probes if probe.waiting and m.gid not in probe.seen]
         if not waiting or m.stalled:
             return
-        question = msg.get("question") or {}
-        votes = {o["id"]: o.get("votes", 0) for o in question.get("options", ())}
+        view = self.kind.probe_view(msg.get("question") or {})
         for probe in waiting:
-            if votes.get(probe.option) == probe.expect:
+            p = probe.participant
+            if self.kind.probe_shows(view, probe.option, bool(probe.expect), p.k - p.gid):
                 probe.seen.add(m.gid)
                 self.phase.screen_latency.append(now - probe.sent_at)
                 self._probe_check(probe, now)
@@ -260,12 +269,15 @@ class Worker:
         p = probe.participant
         if not self.phase.running or p.ws is None or p.ws.closed:
             return
-        probe.expect ^= 1
-        choices = (probe.option,) if probe.expect else (self.c.load_options[0],)
+        if self.kind.limit is not None and p.k - p.gid >= self.kind.limit:
+            return  # this probe sent all the ballots the question takes from one participant
+        probe.expect = probe.expect ^ 1 if self.kind.toggles else 1
+        p.k += 1
+        ballot = self.kind.probe_ballot(probe.option, bool(probe.expect), p.k - p.gid, self.c.load_options)
         probe.seen = set()
         probe.waiting = True
         probe.sent_at = time.monotonic()
-        self._send_ws(p, choices, probe.sent_at)
+        self._send_ws(p, ballot, probe.sent_at)
         probe.timer = asyncio.get_running_loop().call_later(PROBE_TIMEOUT, self._probe_timeout, probe)
 
     def _probe_timeout(self, probe: Probe) -> None:
@@ -283,24 +295,24 @@ class Worker:
 
     # ballots out -----------------------------------------------------------------------------------------
 
-    def _next_choices(self, p: Participant) -> tuple[str, ...]:
-        options = self.c.load_options
+    def _next_ballot(self, p: Participant) -> tuple[str, ...] | None:
+        """The participant's next ballot; None once it sent all the question takes (open text)."""
+        if self.kind.limit is not None and p.k - p.gid >= self.kind.limit:
+            return None
         p.k += 1
-        return (options[p.k % len(options)],)
+        return self.kind.ballot(self.c.load_options, p.gid, p.k - p.gid)
 
-    def _send_ws(self, p: Participant, choices: tuple[str, ...], now: float) -> None:
+    def _send_ws(self, p: Participant, ballot: tuple[str, ...], now: float) -> None:
         assert p.ws is not None
-        p.pending = choices
-        chosen = '","'.join(choices)
-        ref = f"{p.k}:{now:.6f}"
-        p.ws.send_text(f'{{"type":"vote","question":"{self.c.question}","choices":["{chosen}"],"ref":"{ref}"}}')
+        p.pending = ballot
+        p.ws.send_text(self.kind.message(self.c.question, ballot, f"{p.k}:{now:.6f}"))
         self.phase.sent += 1
 
-    async def _send_http(self, p: Participant, choices: tuple[str, ...], now: float) -> None:
-        p.pending = choices
+    async def _send_http(self, p: Participant, ballot: tuple[str, ...], now: float) -> None:
+        p.pending = ballot
         self.phase.sent += 1
         self.phase.sent_http += 1
-        body = json.dumps({"question": self.c.question, "choices": list(choices)}).encode()
+        body = json.dumps({"question": self.c.question, **self.kind.body(ballot)}).encode()
         try:
             r = await self.pools[p.target].request("POST", f"/api/v1/sessions/{self.c.code}/votes",
                                                    cookie=p.cookie, body=body)
@@ -319,10 +331,12 @@ class Worker:
         low, high = cmd.get("probe_gap", DEFAULT_PROBE_GAP)
         self.probe_gap = (float(low), float(high))
         self.phase = ph = Phase(running=True)
+        self.max_frame_bytes = 0
         self._stall(float(cmd.get("stall_fraction", 0.0)))
         self.idle = deque(p for p in self.participants if p.ws is not None and not p.ws.closed
                           and not p.stalled and p.pending is None)
         self.rng.shuffle(self.idle)
+        finished, active = 0, len(self.idle) if self.kind.limit is not None else 1 << 62
         for probe in self.probes:
             probe.waiting = False
             self._probe_schedule(probe)
@@ -337,14 +351,19 @@ class Worker:
                 p = idle.popleft()
                 if p.ws is None or p.ws.closed or p.stalled:
                     continue
-                choices = self._next_choices(p)
+                ballot = self._next_ballot(p)
+                if ballot is None:
+                    finished += 1  # sent all the question takes: not queued again
+                    continue
                 if http_share and self.rng.random() < http_share:
-                    task = loop.create_task(self._send_http(p, choices, now))
+                    task = loop.create_task(self._send_http(p, ballot, now))
                     self.http_tasks.add(task)
                     task.add_done_callback(self.http_tasks.discard)
                 else:
-                    self._send_ws(p, choices, now)
+                    self._send_ws(p, ballot, now)
                 due -= 1
+            if finished >= active:
+                break  # every participant sent all the ballots the question takes
             if rate is not None and due > float(rate) * 0.05:
                 ph.unsent += due  # no participant free: the generator cannot offer more (reported)
             await asyncio.sleep(0.002)
@@ -363,6 +382,7 @@ class Worker:
             "ack_latency": ph.ack_latency, "screen_latency": ph.screen_latency,
             "probe_timeouts": ph.probe_timeouts, "phone_frames": ph.phone_frames,
             "presenter_frames": ph.presenter_frames, "healthy_presenters": len(self._healthy_presenters()),
+            "presenter_frame_max_bytes": self.max_frame_bytes,
             "sending_seconds": sending_ended - start, "drain_seconds": time.monotonic() - sending_ended,
             "generator_cpu": _cpu() - cpu0, "open": self.open_counts(),
             "stalled": self._stall_report(),
@@ -433,16 +453,12 @@ class Worker:
             if who.stalled and who.ws is not None:
                 who.ws.unstall()
         await asyncio.sleep(0.5)
-        expected: Counter[str] = Counter()
-        voters = 0
-        ambiguous: list[list[tuple[str, ...] | None]] = []
-        for p in [*self.participants, *(probe.participant for probe in self.probes)]:
-            maybe = [*p.uncertain, *([p.pending] if p.pending is not None else [])]
-            if maybe:
-                ambiguous.append([p.acked, *maybe])  # the tally may hold any one of these
-            elif p.acked is not None:
-                voters += 1
-                expected.update(p.acked)
+        everyone = [*self.participants, *(probe.participant for probe in self.probes)]
+        expected, voters, ambiguous = kinds.expected(self.kind, (
+            (self.history.get(p.gid, []) if self.kind.cumulative else [p.acked] if p.acked is not None else [],
+             [*p.uncertain, *([p.pending] if p.pending is not None else [])])
+            for p in everyone
+        ))
         seq_back = sum(m.seq_back for m in self.presenters)
         return {"ok": True, "expected": dict(expected), "voters": voters, "ambiguous": ambiguous,
                 "seq_back": seq_back, "open": self.open_counts(), "stalled": self._stall_report()}

@@ -49,6 +49,9 @@ PREFIX = "q1_"  # the one question block of a form
 # A question block, its translations (six texts per language) and the form's own fields.
 MAX_EDIT_FIELDS = FIELDS_PER_QUESTION + 6 * len(i18n.LANGUAGES) + 8
 DIRECTIONS = ("up", "down")
+# The settings form: a title per language, the default and screen languages, mode, Q&A switches, the token.
+MAX_SETTINGS_FIELDS = 16
+MAX_SETTINGS_FIELD_BYTES = 4096  # a 200-character title in any script is far below this
 
 
 def _editor_path(code: str, **query: str) -> str:
@@ -227,7 +230,8 @@ async def save_settings(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     session = found
-    async with request.form(max_files=0, max_fields=16, max_part_size=4096) as form:
+    limits = {"max_fields": MAX_SETTINGS_FIELDS, "max_part_size": MAX_SETTINGS_FIELD_BYTES}
+    async with request.form(max_files=0, **limits) as form:
         titles = {lang: str(form.get(f"title_{lang}") or "").strip() for lang in i18n.LANGUAGES}
         default = str(form.get("default_language") or session.default_language)
         present = [str(v) for v in form.getlist("present")]
