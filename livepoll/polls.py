@@ -12,7 +12,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from livepoll import kinds
@@ -327,10 +327,11 @@ class Example:
     default_language: str = DEFAULT_LANGUAGE
     present_languages: tuple[str, ...] = ()
     mode: SessionMode = SessionMode.LIVE
+    qa: QaSettings = field(default_factory=QaSettings)
 
     def options(self) -> dict[str, object]:
-        return {"default_language": self.default_language, "present_languages": self.present_languages,
-                "mode": self.mode}
+        return {"qa": self.qa, "default_language": self.default_language,
+                "present_languages": self.present_languages, "mode": self.mode}
 
 
 def load_example(name: str = "example_session") -> Example:
@@ -342,7 +343,7 @@ def load_example(name: str = "example_session") -> Example:
         for q in raw["questions"]
     ]
     return Example(raw["title"], drafts, default, tuple(raw.get("present_languages", ())),
-                   SessionMode(raw.get("mode", "live")))
+                   SessionMode(raw.get("mode", "live")), QaSettings.from_record(raw.get("qa")))
 
 
 __all__ = ["EXAMPLES", "BallotOutcome", "Controlled", "CreatedSession", "Example", "Polls", "load_example"]

@@ -51,8 +51,8 @@ def test_demo_no_serve_creates_the_example_sessions(
     make_server: Callable[..., ServerProcess], backend: str
 ) -> None:
     """`demo --no-serve` prints the grouped join codes and host links, and exits; a server started afterwards
-    on the same data has the example session (first) and the self-paced evaluation survey (second, Polish and
-    Ukrainian), and the printed host keys work."""
+    on the same data has the example session (first: poll, word cloud, quiz, Q&A) and the self-paced
+    evaluation survey (second, Polish and Ukrainian), and the printed host keys work."""
     server = make_server(backend, start=False)
     done = run_cli(
         ["demo", "--no-serve", "--host", "127.0.0.1", "--port", str(server.port)], env=server.environ(), timeout=20
@@ -72,6 +72,8 @@ def test_demo_no_serve_creates_the_example_sessions(
         assert public.status_code == 200, public.text
         body = public.json()
         assert body["title"] == EXAMPLE_TITLE and body["voting_open"] is True
+        # The webinar's hour: the poll first, then a word cloud and the self-assessment quiz, with Q&A beside.
+        assert body["question_count"] == 3 and body["qa"]["enabled"] is True
         question = body["question"]
         assert question["text"] == EXAMPLE_QUESTION and question["max_choices"] == 9
         assert [o["label"] for o in question["options"]] == EXAMPLE_OPTIONS
