@@ -4,6 +4,7 @@ Reuse from any test file (pages, browser, fault tests):
 
 - `backend_name` (module scope): parametrized over ``["embedded", "redis"]``; test ids carry the name, so
   ``-k embedded`` or ``-k redis`` picks one backend.
+- `store_redis` (session scope): another redis-server, for suites that drive backends directly.
 - `redis_server` (session scope): a real redis-server on a free loopback port, started by
   ``tests/support/redis_server.py`` for this test run (the machine's own Redis on 6379 is never used).
 - `server` (module scope): a running ``ServerProcess`` (``tests/support/server.py``) on `backend_name`.
@@ -86,6 +87,22 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         for process in all_servers():
             if process.redis_url == redis.url and process.running:
                 process.stop(TEARDOWN_STOP_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def store_redis() -> Iterator[Any]:
+    """A redis-server of its own for the suites that drive backends directly (test_backend_contract,
+    test_kinds_stored): they flush scripts and stop processes, which the servers on `redis_server` should not
+    see. Each test keeps apart by a fresh key prefix."""
+    from support.redis_server import RedisServer, RedisServerMissing
+
+    try:
+        server = RedisServer()
+    except RedisServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    server.start()
+    yield server
+    server.close()
 
 
 def _redis_url(request: pytest.FixtureRequest, backend: str) -> str | None:

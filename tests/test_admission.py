@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from support.redis_server import RedisServer, RedisServerMissing
 from support.server import LivepollClient, ServerProcess
+from support.waiting import wait_until
 from websockets.asyncio.client import ClientConnection, connect
 
 WAIT = 10.0
@@ -144,8 +145,7 @@ async def test_places_go_to_refused_sockets_in_turn_and_newcomers_queue_behind_t
     assert not admission.enter()  # full
     first = asyncio.create_task(admission.room())
     second = asyncio.create_task(admission.room())
-    await asyncio.sleep(0)
-    assert admission.waiting == 2
+    await wait_until(lambda: admission.waiting == 2, "both refused sockets to wait for a place")
     admission.leave()  # the answered ballot's place goes to the socket refused first
     assert await first is True
     assert not second.done() and admission.in_flight == 1

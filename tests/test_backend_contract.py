@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support.redis_server import RedisServer, RedisServerMissing
+from support.redis_server import RedisServer
 from support.redis_topologies import Cluster
 from support.stores import tallies
 from support.waiting import eventually, stays, wait_until
@@ -41,18 +41,6 @@ NOTICE_WAIT = 10.0
 QUIET_WAIT = 0.3
 # "cluster": the Redis backend on a three-primary Redis Cluster (fault-marked: it starts its own servers).
 BACKENDS = ["embedded", "redis", pytest.param("cluster", marks=pytest.mark.fault)]
-
-
-@pytest.fixture(scope="session")
-def contract_redis() -> Iterator[RedisServer]:
-    """This suite's own redis-server (a fresh prefix per test keeps tests apart)."""
-    try:
-        server = RedisServer()
-    except RedisServerMissing as exc:
-        pytest.fail(str(exc))
-    server.start()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +81,7 @@ class Store:
         if self.kind == "cluster":
             cluster: Cluster = self.request.getfixturevalue("contract_cluster")
             return cluster.url
-        server: RedisServer = self.request.getfixturevalue("contract_redis")
+        server: RedisServer = self.request.getfixturevalue("store_redis")
         return server.url
 
     async def subscribed(self, code: str, subscribers: int = 1) -> None:
@@ -671,7 +659,7 @@ async def test_redis_sessions_past_retention_expire_and_stay_gone(
 
     from livepoll.backends.redis import RedisBackend
 
-    server: RedisServer = request.getfixturevalue("contract_redis")
+    server: RedisServer = request.getfixturevalue("store_redis")
     prefix = f"t{secrets.token_hex(4)}"
     backend = RedisBackend(server.url, prefix=prefix, retention_seconds=1.0)
     await backend.start()

@@ -9,12 +9,12 @@ import asyncio
 import random
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.redis_server import RedisServer, RedisServerMissing
+from support.redis_server import RedisServer
 from support.waiting import wait_until
 
 from livepoll import kinds
@@ -59,17 +59,6 @@ def ballots_for(kind: QuestionKind, n: int, rng: random.Random) -> list[BallotIn
     return [BallotInput(order=rng.sample(order, 4)) for _ in range(2)]
 
 
-@pytest.fixture(scope="module")
-def kinds_redis() -> Iterator[RedisServer]:
-    try:
-        server = RedisServer()
-    except RedisServerMissing as exc:
-        pytest.fail(str(exc))
-    server.start()
-    yield server
-    server.close()
-
-
 class Stores:
     """Backends of one store (embedded: one; Redis: as many processes as asked), stopped at the end."""
 
@@ -85,7 +74,7 @@ class Stores:
         else:
             from livepoll.backends.redis import RedisBackend
 
-            redis: RedisServer = self.request.getfixturevalue("kinds_redis")
+            redis: RedisServer = self.request.getfixturevalue("store_redis")
             backend = RedisBackend(redis.url, prefix=self.prefix, timeout=5.0)
         await backend.start()
         self.opened.append(backend)
